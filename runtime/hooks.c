@@ -1,0 +1,55 @@
+/* hooks.c — the hook table and its defaults (futex blocking, no faults, no schedule). */
+#include "hooks.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+rs_hooks rs_hooks_active;
+
+void rs_hooks_install(const rs_hooks *hooks)
+{
+    if (hooks)
+        rs_hooks_active = *hooks;
+    else
+        rs_hooks_active = (rs_hooks){0};
+}
+
+const rs_hooks *rs_hooks_current(void) { return &rs_hooks_active; }
+
+int rs_futex_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns)
+{
+    struct timespec ts, *tsp = NULL;
+    if (timeout_ns >= 0) {
+        ts.tv_sec = (time_t)(timeout_ns / 1000000000);
+        ts.tv_nsec = (long)(timeout_ns % 1000000000);
+        tsp = &ts;
+    }
+    long r = syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, tsp, NULL, 0);
+    if (r == -1 && errno == ETIMEDOUT)
+        return -1;
+    return 0;
+}
+
+void rs_futex_wake(uint32_t *addr, int n)
+{
+    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
+int rs_hook_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns)
+{
+    if (rs_hooks_active.wait)
+        return rs_hooks_active.wait(rs_hooks_active.ctx, addr, expected, timeout_ns);
+    return rs_futex_wait(addr, expected, timeout_ns);
+}
+
+void rs_hook_wake(uint32_t *addr, int n)
+{
+    if (rs_hooks_active.wake)
+        rs_hooks_active.wake(rs_hooks_active.ctx, addr, n);
+    else
+        rs_futex_wake(addr, n);
+}
