@@ -1,0 +1,83 @@
+/* objstack.c — chunked stacks of object pointers (see objstack.h). */
+#include "objstack.h"
+
+#include "fatal.h"
+#include "heap.h"
+#include "hooks.h"
+#include "tstate.h"
+
+static rs_heap_tld *caller_tld(void)
+{
+    rs_tstate *ts = rs_tstate_current();
+    if (ts == NULL)
+        rs_fatal("object stack used by a thread without a thread state", NULL);
+    return &ts->heap;
+}
+
+int rs_objstack_push(rs_objstack *s, rs_object *o)
+{
+    rs_objstack_chunk *c = s->head;
+    if (c == NULL || c->n == RS_OBJSTACK_CHUNK_ITEMS) {
+        if (rs_fault("objstack.chunk"))
+            return -1;
+        rs_objstack_chunk *nc = rs_heap_alloc(caller_tld(), RS_HEAP_MEM, sizeof *nc);
+        if (nc == NULL)
+            return -1;
+        nc->prev = c;
+        nc->n = 0;
+        s->head = c = nc;
+    }
+    c->items[c->n++] = o;
+    return 0;
+}
+
+rs_object *rs_objstack_pop(rs_objstack *s)
+{
+    rs_objstack_chunk *c = s->head;
+    if (c == NULL)
+        return NULL;
+    rs_object *o = c->items[--c->n];
+    if (c->n == 0) {
+        s->head = c->prev;
+        rs_heap_free(caller_tld(), c);
+    }
+    return o;
+}
+
+size_t rs_objstack_len(const rs_objstack *s)
+{
+    size_t n = 0;
+    for (const rs_objstack_chunk *c = s->head; c; c = c->prev)
+        n += c->n;
+    return n;
+}
+
+void rs_objstack_splice(rs_objstack *dst, rs_objstack *src)
+{
+    if (src->head == NULL)
+        return;
+    rs_objstack_chunk *last = src->head;
+    while (last->prev)
+        last = last->prev;
+    last->prev = dst->head;
+    dst->head = src->head;
+    src->head = NULL;
+}
+
+void rs_objstack_clear(rs_objstack *s)
+{
+    while (s->head) {
+        rs_objstack_chunk *c = s->head;
+        s->head = c->prev;
+        rs_heap_free(caller_tld(), c);
+    }
+}
+
+bool rs_objstack_contains(const rs_objstack *s, const rs_object *o)
+{
+    for (const rs_objstack_chunk *c = s->head; c; c = c->prev)
+        for (size_t i = 0; i < c->n; i++)
+            if (c->items[i] == o)
+                return true;
+    return false;
+}

@@ -1,0 +1,37 @@
+/* objstack.h — stacks of object pointers in chunks (SPEC §2.2), used by the BRC merge queues
+ * and (later) the GC's worklists.  Chunks come from the calling thread's MEM heap; a push
+ * that needs a chunk passes the fault point "objstack.chunk" and can fail.  A stack is owned
+ * by whoever guards it (a bucket mutex, a single thread, or stop-the-world). */
+#ifndef RS_OBJSTACK_H
+#define RS_OBJSTACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "object.h"
+
+#define RS_OBJSTACK_CHUNK_ITEMS 254
+
+typedef struct rs_objstack_chunk {
+    struct rs_objstack_chunk *prev;
+    size_t n;
+    rs_object *items[RS_OBJSTACK_CHUNK_ITEMS];
+} rs_objstack_chunk;
+
+typedef struct rs_objstack {
+    rs_objstack_chunk *head;
+} rs_objstack;
+
+/* push: 0, or -1 if a chunk could not be allocated (nothing changed) */
+int rs_objstack_push(rs_objstack *s, rs_object *o);
+rs_object *rs_objstack_pop(rs_objstack *s);      /* NULL when empty */
+static inline bool rs_objstack_empty(const rs_objstack *s) { return s->head == NULL; }
+size_t rs_objstack_len(const rs_objstack *s);
+/* move every entry of src onto dst (src left empty); never fails */
+void rs_objstack_splice(rs_objstack *dst, rs_objstack *src);
+/* free the chunks (entries dropped: caller must have handled them) */
+void rs_objstack_clear(rs_objstack *s);
+/* true if o is on the stack */
+bool rs_objstack_contains(const rs_objstack *s, const rs_object *o);
+
+#endif

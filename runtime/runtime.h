@@ -1,0 +1,87 @@
+/* runtime.h — the runtime singleton: options, thread list, stop-the-world state, BRC table,
+ * reference totals and statistics; init and shutdown (SPEC §4).
+ *
+ * One runtime exists at a time per process; rs_runtime_init may be called again after
+ * rs_runtime_fini (the harness runs many trials in one process). */
+#ifndef RS_RUNTIME_H
+#define RS_RUNTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "brc.h"
+#include "lock.h"
+#include "tstate.h"
+
+typedef struct rs_options {
+    bool immortalize_deferred;   /* §3.6, default on */
+    bool freelists;              /* §6, default on */
+    bool gc_enabled;             /* §7, default on */
+    int64_t gc_threshold[3];     /* (2000, 10, 10) */
+    int trash_depth;             /* 50 */
+    bool validate;               /* run validators at GC entry and between phases */
+} rs_options;
+
+void rs_options_default(rs_options *o);
+
+typedef struct rs_stw {
+    rs_mutex mutex;                  /* one stop-the-world at a time */
+    int requested;                   /* HEAD_LOCK */
+    RS_ATOMIC(int) world_stopped;    /* release store by the requester after the countdown; acquire readers */
+    RS_ATOMIC(int) countdown;        /* decremented under HEAD_LOCK; read by the requester */
+    rs_event stop_event;
+    rs_tstate *requester;            /* HEAD_LOCK */
+} rs_stw;
+
+typedef struct rs_stats {
+    RS_ATOMIC(uint64_t) deallocs;        /* objects destroyed */
+    RS_ATOMIC(uint64_t) queued;          /* BRC enqueues */
+    RS_ATOMIC(uint64_t) merged_by_owner; /* entries merged by owners */
+    RS_ATOMIC(uint64_t) merged_no_owner; /* enqueuer found the owner gone */
+    RS_ATOMIC(uint64_t) stw_count;       /* stop-the-world pauses */
+} rs_stats;
+
+typedef struct rs_runtime {
+    rs_options opts;
+    RS_ATOMIC(int) initialized;
+    rs_mutex head_lock;              /* HEAD_LOCK: threads list, ids, stw fields */
+    rs_tstate *threads;              /* HEAD_LOCK */
+    uint64_t next_id;                /* HEAD_LOCK */
+    rs_tstate *main;
+    rs_stw stw;
+    rs_brc_bucket brc_buckets[RS_BRC_NUM_BUCKETS];
+    RS_ATOMIC(intptr_t) reftotal;    /* folded totals of deleted thread states (HEAD_LOCK) */
+    RS_ATOMIC(int) finalizing;
+    RS_ATOMIC(uintptr_t) global_breaker; /* used only by the eval-breaker-global mutant */
+    rs_stats stats;
+    /* every thread id ever bound since init (open addressing, HEAD_LOCK for writes; read by
+     * validators under STW): a non-zero ob_tid outside a collection must be one of them (H5) */
+    struct { uintptr_t *slots; size_t cap, len; } tids;
+} rs_runtime;
+
+extern rs_runtime rs_rt;
+
+/* Create the runtime and the main thread state (created, bound, attached on the caller).
+ * opts NULL ⇒ defaults.  0, or -1 on allocation failure. */
+int rs_runtime_init(const rs_options *opts);
+
+typedef struct rs_leaks {
+    intptr_t reftotal;  /* must be 0 */
+    int64_t blocks;     /* must be 0 */
+} rs_leaks;
+/* Shut down (main thread, attached): SPEC §4.  Returns the leak figures. */
+rs_leaks rs_runtime_fini(void);
+
+/* Σ folded + every linked state's total, read under HEAD_LOCK. */
+intptr_t rs_get_reftotal(void);
+/* allocated blocks: folded + every linked state's counter (under HEAD_LOCK) */
+int64_t rs_get_blocks(void);
+
+/* HEAD_LOCK held */
+void rs_tid_registry_add(uintptr_t tid);
+bool rs_tid_registry_contains(uintptr_t tid);
+
+static inline void rs_head_lock(void) { rs_mutex_lock(&rs_rt.head_lock); }
+static inline void rs_head_unlock(void) { rs_mutex_unlock(&rs_rt.head_lock); }
+
+#endif

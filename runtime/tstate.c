@@ -1,0 +1,189 @@
+/* tstate.c — thread state lifecycle (SPEC §8.1): create, bind, attach, detach, exit.
+ *
+ * Creation links the state into rt.threads under HEAD_LOCK; binding runs on the new thread and
+ * builds its per-thread data, publishing heap_initialized = 1 with a release store only when
+ * the heaps are complete (the GC's heap walk acquires it, G6).  Exit runs on the thread itself
+ * in the order of SPEC §8.1 step 4; steps owned by later mechanisms (freelists, type-id
+ * counts, delayed frees) are marked where they belong. */
+#include "tstate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bugs.h"
+#include "fatal.h"
+#include "hooks.h"
+#include "runtime.h"
+
+static _Thread_local rs_tstate *tls_current;
+
+rs_tstate *rs_tstate_current(void) { return tls_current; }
+
+void rs__tstate_set_current(rs_tstate *ts)
+{
+    tls_current = ts;
+    /* the reftotal-racy mutant sends every update to the slow path (plain += on the runtime) */
+    rs__reftotal_slot = (ts && !rs_bug(RS_BUG_REFTOTAL_RACY)) ? &ts->reftotal : NULL;
+}
+
+rs_tstate *rs_tstate_new(void)
+{
+    if (rs_fault("alloc.tstate"))
+        return NULL;
+    rs_tstate *ts = calloc(1, sizeof *ts);
+    if (ts == NULL)
+        return NULL;
+    rs_atomic_store_relaxed_int(&ts->refs, 2); /* the list's and the OS thread's */
+    rs_head_lock();
+    ts->id = ++rs_rt.next_id;
+    /* copy the breaker version so a later bump is seen consistently */
+    uintptr_t version = rs_rt.main ? (rs_eval_breaker_load(rs_rt.main) & ~(uintptr_t)RS_EB_EVENTS_MASK) : 0;
+    rs_atomic_store_relaxed_uptr(&ts->eval_breaker, version);
+    /* a new state joins a pending stop-the-world as already stopped; the requester's
+     * countdown does not include it */
+    rs_atomic_store_relaxed_int(&ts->state, rs_rt.stw.requested ? RS_TS_SUSPENDED : RS_TS_DETACHED);
+    ts->next = rs_rt.threads;
+    if (rs_rt.threads)
+        rs_rt.threads->prev = ts;
+    rs_rt.threads = ts;
+    rs_head_unlock();
+    RS_SCHED("tstate.new.linked");
+    return ts;
+}
+
+int rs_tstate_bind(rs_tstate *ts)
+{
+    RS_ASSERT(!ts->bound);
+    int st = rs_atomic_load_relaxed_int(&ts->state);
+    RS_ASSERT(st == RS_TS_DETACHED || st == RS_TS_SUSPENDED || st == RS_TS_SHUTTING_DOWN);
+    rs_atomic_store_relaxed_uptr(&ts->thread_id, rs_thread_id());
+    rs_head_lock();
+    rs_tid_registry_add(rs_thread_id());
+    rs_head_unlock();
+    rs__tstate_set_current(ts);
+    rs_brc_register(ts);
+    rs_heap_bind(&ts->heap, rs_thread_id());
+    /* release: pairs with the acquire load of heap walkers (rs_heap_walk_all) — the heap is
+     * complete before anyone may walk it */
+    rs_atomic_store_release_int(&ts->heap_initialized, 1);
+    ts->bound = true;
+    return 0;
+}
+
+int rs_tstate_attach(rs_tstate *ts)
+{
+    if (!ts->bound && rs_tstate_bind(ts) < 0)
+        return -1;
+    for (;;) {
+        int expected = RS_TS_DETACHED;
+        /* acquire (seq_cst): pairs with start_the_world's store of DETACHED and with the
+         * requester's CAS DETACHED → SUSPENDED; whoever wins owns the transition */
+        if (rs_atomic_cas_seq_cst_int(&ts->state, &expected, RS_TS_ATTACHED))
+            break;
+        if (expected == RS_TS_SHUTTING_DOWN)
+            return -1;
+        if (expected == RS_TS_SUSPENDED) {
+            /* wait for start_the_world (which stores DETACHED then unparks &state) */
+            int susp = RS_TS_SUSPENDED;
+            rs_park(&ts->state, &susp, sizeof(int), -1, NULL, false);
+            continue;
+        }
+        rs_fatal("attach: thread state is already attached", NULL);
+    }
+    rs__tstate_set_current(ts);
+    RS_SCHED("tstate.attach.done");
+    /* a stop request that arrived while we were detached was resolved by the requester's CAS;
+     * one that raced with our CAS is seen through PLEASE_STOP at the next poll */
+    return 0;
+}
+
+void rs_tstate_detach(rs_tstate *ts)
+{
+    RS_ASSERT(rs_atomic_load_relaxed_int(&ts->state) == RS_TS_ATTACHED);
+    RS_SCHED("tstate.detach");
+    /* seq_cst: pairs with the STW requester's CAS DETACHED → SUSPENDED (it may then treat us
+     * as stopped: everything we did while attached happens before its pause) */
+    rs_atomic_store_seq_cst_int(&ts->state, RS_TS_DETACHED);
+}
+
+/* HEAD_LOCK held: unlink ts; if a stop-the-world is pending and ts is not SUSPENDED it was
+ * counted in the countdown: decrement it and signal at 0. */
+static void unlink_locked(rs_tstate *ts)
+{
+    if (ts->prev)
+        ts->prev->next = ts->next;
+    else
+        rs_rt.threads = ts->next;
+    if (ts->next)
+        ts->next->prev = ts->prev;
+    ts->next = ts->prev = NULL;
+    if (rs_rt.stw.requested && rs_rt.stw.requester != ts &&
+        rs_atomic_load_relaxed_int(&ts->state) != RS_TS_SUSPENDED) {
+        /* release: pairs with the requester's acquire load of the countdown */
+        if (rs_atomic_add_release_int(&rs_rt.stw.countdown, -1) == 1)
+            rs_event_set(&rs_rt.stw.stop_event);
+    }
+}
+
+/* SPEC §8.1 exit steps 1–5; on the thread itself (or, at shutdown, on behalf of a thread
+ * proven gone). */
+static void tstate_clear(rs_tstate *ts)
+{
+    RS_ASSERT(!ts->cleared);
+    /* (1) freelists: a later mechanism (runtime lifetime issue) */
+    /* (2) drain BRC queues and leave the table */
+    rs_brc_remove(ts);
+    /* (3) per-thread type counts, (4) delayed-free queue: later mechanisms */
+    /* (5) abandon heap pages */
+    if (ts->bound)
+        rs_heap_abandon(&ts->heap);
+    ts->cleared = true;
+}
+
+/* SPEC §8.1 exit steps 6–7 */
+static void tstate_delete(rs_tstate *ts, bool own_thread)
+{
+    rs_head_lock();
+    unlink_locked(ts);
+    if (!rs_bug(RS_BUG_REFTOTAL_NOT_MERGED_AT_EXIT)) {
+        rs_atomic_store_relaxed_iptr(&rs_rt.reftotal, rs_atomic_load_relaxed_iptr(&rs_rt.reftotal) +
+                                                          rs_atomic_load_relaxed_iptr(&ts->reftotal));
+        rs_atomic_store_relaxed_iptr(&ts->reftotal, 0);
+    }
+    rs_heap_fold_blocks(&ts->heap);
+    rs_head_unlock();
+    if (own_thread) {
+        /* no refcount operation by this thread may follow: the slot is gone */
+        rs__tstate_set_current(NULL);
+        rs_tstate_release(ts);
+    }
+    rs_tstate_release(ts);
+}
+
+void rs_tstate_release(rs_tstate *ts)
+{
+    if (tls_current == ts)
+        rs__tstate_set_current(NULL);
+    /* acq_rel: the last releaser sees every write of the other holder before freeing */
+    if (rs_atomic_add_acq_rel_int(&ts->refs, -1) == 1)
+        free(ts);
+}
+
+void rs_tstate_exit(rs_tstate *ts)
+{
+    RS_ASSERT(ts == tls_current);
+    RS_ASSERT(rs_atomic_load_relaxed_int(&ts->state) == RS_TS_ATTACHED);
+    RS_SCHED("tstate.exit.begin");
+    tstate_clear(ts);
+    /* (7, first half) detach before unlinking, so a concurrent stop-the-world that counted
+     * us either sees us detached or gets its countdown decremented by the unlink */
+    rs_tstate_detach(ts);
+    tstate_delete(ts, true);
+}
+
+void rs_tstate_delete_foreign(rs_tstate *ts)
+{
+    if (!ts->cleared)
+        tstate_clear(ts);
+    tstate_delete(ts, false);
+}
