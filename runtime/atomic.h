@@ -89,4 +89,7 @@ RS__DEF_COMMON(rs__vptr, ptr)
  * both sides, so the fence adds ordering on real hardware without hiding anything from TSan. */
 static inline void rs_atomic_fence_seq_cst(void) { atomic_thread_fence(memory_order_seq_cst); }
 
+/* Compiler-only barrier (emits no instruction): keeps benchmarks' loops honest. */
+static inline void rs_compiler_barrier(void) { atomic_signal_fence(memory_order_seq_cst); }
+
 #endif /* RS_ATOMIC_H */
