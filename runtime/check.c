@@ -71,6 +71,8 @@ static int cmp_entry(const void *a, const void *b)
 static const queue_entry *find_entry(const world_ctx *c, const rs_object *o)
 {
     queue_entry key = {o, NULL};
+    if (c->nentries == 0)
+        return NULL;
     return bsearch(&key, c->entries, c->nentries, sizeof key, cmp_entry);
 }
 
@@ -116,7 +118,10 @@ static bool gather_queue(world_ctx *c, const rs_tstate *t, const rs_objstack *s)
 static bool check_threads(world_ctx *c)
 {
     for (rs_tstate *t = rs_rt.threads; t; t = t->next) {
-        if (t->brc.tid == 0 && !(rs_objstack_empty(&t->brc.objects_to_merge) &&
+        /* acquire: pairs with the release store at the end of rs_tstate_bind; a thread still
+         * binding (allowed to run during a pause) has published none of its BRC or heap data */
+        bool published = rs_atomic_load_acquire_int(&t->heap_initialized) != 0;
+        if (!published && !(rs_objstack_empty(&t->brc.objects_to_merge) &&
                                  rs_objstack_empty(&t->brc.local_objects_to_merge)))
             return rs_violate(c->v, "B3", NULL, "thread %lu is not in the BRC table but has queued objects",
                               (unsigned long)t->id);
@@ -135,13 +140,16 @@ static bool check_threads(world_ctx *c)
         if (!gather_queue(c, t, &t->brc.objects_to_merge) ||
             !gather_queue(c, t, &t->brc.local_objects_to_merge))
             return false;
-        /* acquire: pairs with the release store at the end of rs_tstate_bind */
-        if (rs_atomic_load_acquire_int(&t->heap_initialized) &&
-            rs_atomic_load_relaxed_int(&t->heap.debug_state) != RS_HEAP_READY)
+        if (published && rs_atomic_load_relaxed_int(&t->heap.debug_state) != RS_HEAP_READY)
             return rs_violate(c->v, "S1", NULL, "thread %lu: heap_initialized but heap not READY",
                               (unsigned long)t->id);
     }
-    qsort(c->entries, c->nentries, sizeof *c->entries, cmp_entry);
+    if (rs_rt.spurious_interrupts != 0)
+        return rs_violate(c->v, "E3", NULL,
+                          "exited threads were interrupted %lu time(s) by an ASYNC_EXC not sent to them",
+                          (unsigned long)rs_rt.spurious_interrupts);
+    if (c->nentries > 1)
+        qsort(c->entries, c->nentries, sizeof *c->entries, cmp_entry);
     for (size_t i = 0; i < c->nentries; i++) {
         const rs_object *o = c->entries[i].o;
         if (i > 0 && c->entries[i - 1].o == o)
@@ -158,6 +166,9 @@ static bool check_threads(world_ctx *c)
 bool rs_check_world(rs_violation *v)
 {
     world_ctx c = {.v = v, .ok = true};
+    /* HEAD_LOCK: threads that are stopped may still link, unlink or bind (S1 allows code that
+     * touches no objects); the lock keeps the list and the totals steady while we walk */
+    rs_head_lock();
     bool ok = check_threads(&c);
     for (rs_tstate *t = rs_rt.threads; ok && t; t = t->next) {
         /* G6: only heaps that are published as initialised are walked */
@@ -171,12 +182,13 @@ bool rs_check_world(rs_violation *v)
         ok = rs_heap_check(NULL, v) &&
              (rs_heap_visit_abandoned(RS_HEAP_ALL_OBJECTS, visit_object, &c) || c.ok) && c.ok;
     if (ok) {
-        intptr_t total = rs_get_reftotal();
+        intptr_t total = rs_get_reftotal_locked();
         if (total != c.refsum)
             ok = rs_violate(v, "RT", NULL,
                             "reference total %ld != sum of live objects' counts %ld (drift %+ld)",
                             (long)total, (long)c.refsum, (long)(total - c.refsum));
     }
+    rs_head_unlock();
     free(c.entries);
     return ok;
 }

@@ -63,7 +63,7 @@ _Static_assert(offsetof(rs_object, ob_type) == 24, "layout");
 #define RS_REF_MAYBE_WEAKREF ((intptr_t)1)
 #define RS_REF_QUEUED ((intptr_t)2)
 #define RS_REF_MERGED ((intptr_t)3)
-#define RS_REF_SHARED(n, f) (((intptr_t)(n) << RS_REF_SHARED_SHIFT) + (f))
+#define RS_REF_SHARED(n, f) ((intptr_t)(n) * ((intptr_t)1 << RS_REF_SHARED_SHIFT) + (f))
 #define RS_REF_DEFERRED (INTPTR_MAX / 8)
 #define RS_IMMORTAL_INITIAL_REFCNT ((intptr_t)3 << 30)
 

@@ -123,12 +123,18 @@ rs_leaks rs_runtime_fini(void)
     return leaks;
 }
 
-intptr_t rs_get_reftotal(void)
+intptr_t rs_get_reftotal_locked(void)
 {
-    rs_head_lock();
     intptr_t total = rs_atomic_load_relaxed_iptr(&rs_rt.reftotal);
     for (rs_tstate *t = rs_rt.threads; t; t = t->next)
         total += rs_atomic_load_relaxed_iptr(&t->reftotal);
+    return total;
+}
+
+intptr_t rs_get_reftotal(void)
+{
+    rs_head_lock();
+    intptr_t total = rs_get_reftotal_locked();
     rs_head_unlock();
     return total;
 }

@@ -54,6 +54,7 @@ typedef struct rs_runtime {
     RS_ATOMIC(int) finalizing;
     RS_ATOMIC(uintptr_t) global_breaker; /* used only by the eval-breaker-global mutant */
     rs_stats stats;
+    uint64_t spurious_interrupts;    /* folded from deleted states (HEAD_LOCK); E3 */
     /* every thread id ever bound since init (open addressing, HEAD_LOCK for writes; read by
      * validators under STW): a non-zero ob_tid outside a collection must be one of them (H5) */
     struct { uintptr_t *slots; size_t cap, len; } tids;
@@ -74,6 +75,7 @@ rs_leaks rs_runtime_fini(void);
 
 /* Σ folded + every linked state's total, read under HEAD_LOCK. */
 intptr_t rs_get_reftotal(void);
+intptr_t rs_get_reftotal_locked(void);   /* HEAD_LOCK held */
 /* allocated blocks: folded + every linked state's counter (under HEAD_LOCK) */
 int64_t rs_get_blocks(void);
 

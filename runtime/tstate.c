@@ -135,8 +135,12 @@ static void tstate_clear(rs_tstate *ts)
     rs_brc_remove(ts);
     /* (3) per-thread type counts, (4) delayed-free queue: later mechanisms */
     /* (5) abandon heap pages */
-    if (ts->bound)
+    if (ts->bound) {
+        /* unpublish first: from here on walkers find these pages in the pool (the thread is
+         * still attached, so no walk runs concurrently) */
+        rs_atomic_store_release_int(&ts->heap_initialized, 0); /* pairs with walkers' acquire */
         rs_heap_abandon(&ts->heap);
+    }
     ts->cleared = true;
 }
 
@@ -151,9 +155,11 @@ static void tstate_delete(rs_tstate *ts, bool own_thread)
         rs_atomic_store_relaxed_iptr(&ts->reftotal, 0);
     }
     rs_heap_fold_blocks(&ts->heap);
+    rs_rt.spurious_interrupts += ts->spurious_interrupts;
     rs_head_unlock();
     if (own_thread) {
-        /* no refcount operation by this thread may follow: the slot is gone */
+        /* (7) detach; no refcount operation by this thread may follow: the slot is gone */
+        rs_atomic_store_seq_cst_int(&ts->state, RS_TS_DETACHED);
         rs__tstate_set_current(NULL);
         rs_tstate_release(ts);
     }
@@ -175,9 +181,8 @@ void rs_tstate_exit(rs_tstate *ts)
     RS_ASSERT(rs_atomic_load_relaxed_int(&ts->state) == RS_TS_ATTACHED);
     RS_SCHED("tstate.exit.begin");
     tstate_clear(ts);
-    /* (7, first half) detach before unlinking, so a concurrent stop-the-world that counted
-     * us either sees us detached or gets its countdown decremented by the unlink */
-    rs_tstate_detach(ts);
+    /* (6) unlink while still attached: a pending stop-the-world that counted us gets its
+     * countdown decremented by the unlink; (7) then detach, unseen by anyone */
     tstate_delete(ts, true);
 }
 

@@ -409,7 +409,10 @@ static void test_mutant_reftotal_not_merged_at_exit_leaks(void **state)
     rs_violation v;
     assert_string_equal(world_violation(me, &v), "RT");
     rs_decref(c.obj);
-    rt_down_expect_leak();
+    /* every delete skips its fold, the main thread's too, so the shutdown figure is not a
+     * reliable detector for this mutant: RT during the run is */
+    rs_runtime_fini();
+    rs_bug_clear_all();
 }
 
 int main(void)
