@@ -35,6 +35,8 @@ static double best_of(double (*fn)(void *), void *arg)
     return best;
 }
 
+long rs_bench_plain_counter; /* global: the barrier forces every update to memory */
+
 static double run_plain(void *arg)
 {
     long *p = arg;
@@ -87,7 +89,6 @@ int main(void)
 {
     if (rs_runtime_init(NULL) < 0)
         return 3;
-    long plain = 0;
     RS_ATOMIC(intptr_t) at = 0;
     rs_object *mine = rs_leaf_new();
     pthread_t th;
@@ -95,7 +96,7 @@ int main(void)
     pthread_create(&th, NULL, make_foreign, ts);
     pthread_join(th, NULL);
 
-    double t_plain = best_of(run_plain, &plain);
+    double t_plain = best_of(run_plain, &rs_bench_plain_counter);
     double t_atomic = best_of(run_atomic, (void *)&at);
     double t_owner = best_of(run_refcount, mine);
     double t_shared = best_of(run_refcount, foreign);
