@@ -3,7 +3,7 @@
  * The runtime never blocks, never yields at a critical window and never allocates without
  * asking this table first.  With no hooks installed (rs_hooks_install(NULL)) the defaults
  * apply: schedule points do nothing, blocking uses the Linux futex syscall, no allocation
- * fails.  The harness installs its own table to control scheduling (pct, chaos) and to inject
+ * fails.  A driver installs its own table to control scheduling (pct, chaos) and to inject
  * allocation failures.
  *
  * Blocking protocol (futex-like, on a 32-bit word):

@@ -2,7 +2,7 @@
  * reference totals and statistics; init and shutdown (SPEC §4).
  *
  * One runtime exists at a time per process; rs_runtime_init may be called again after
- * rs_runtime_fini (the harness runs many trials in one process). */
+ * rs_runtime_fini (a driver may run many trials in one process). */
 #ifndef RS_RUNTIME_H
 #define RS_RUNTIME_H
 
