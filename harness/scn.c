@@ -566,6 +566,10 @@ int scn_parse_buffer(const char *buf, size_t len, const char *name, program *out
         const char *nl = memchr(buf + pos, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
         const char *why;
+        if (ps->lineno == UINT32_MAX - 1) {
+            rc = perr(ps, 1, "more than %u lines", (unsigned)(UINT32_MAX - 2));
+            break;
+        }
         ps->lineno++;
         ps->line = buf + pos;
         ps->cur = 0;
