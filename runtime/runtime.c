@@ -62,6 +62,8 @@ int rs_runtime_init(const rs_options *opts)
     rs_lock_set_detach_fns(&fns);
     rs_heap_runtime_init();
     rs_heap_reset_folded_blocks();
+    if (rs_qsbr_init() < 0) /* qsbr branch: the record array exists before any thread state */
+        return -1;
     rs_tstate *ts = rs_tstate_new();
     if (ts == NULL)
         return -1;
@@ -106,9 +108,17 @@ rs_leaks rs_runtime_fini(void)
         rs_tstate_delete_foreign(t);
     }
 
+    /* qsbr branch: (6) exit step 4 of the main state — abandon its delayed-free queue — and
+     * (9) free the runtime delayed queue ignoring goals.  Done before rs_tstate_exit because
+     * the main state's heap is still bound here; finalizing is set, so nothing is queued
+     * afterwards (rs_free_delayed frees at once) and exit's own step 4 finds nothing. */
+    rs_delayed_abandon(me);
+    rs_delayed_fini(me);
+
     /* (6) clear the main state; (10) delete it, folding its totals */
     rs_tstate_exit(me);
     rs_rt.main = NULL;
+    rs_qsbr_fini(); /* qsbr branch: (10) free the QSBR array */
 
     rs_leaks leaks = {
         .reftotal = rs_atomic_load_relaxed_iptr(&rs_rt.reftotal),

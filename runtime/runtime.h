@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #include "brc.h"
+#include "delayed.h" /* qsbr branch */
+#include "qsbr.h"    /* qsbr branch */
 #include "lock.h"
 #include "tstate.h"
 
@@ -58,6 +60,8 @@ typedef struct rs_runtime {
     /* every thread id ever bound since init (open addressing, HEAD_LOCK for writes; read by
      * validators under STW): a non-zero ob_tid outside a collection must be one of them (H5) */
     struct { uintptr_t *slots; size_t cap, len; } tids;
+    rs_qsbr_shared qsbr;             /* QSBR shared state (SPEC §11; qsbr branch) */
+    rs_delayed_runtime delayed;      /* runtime delayed-free queue (SPEC §11; qsbr branch) */
 } rs_runtime;
 
 extern rs_runtime rs_rt;

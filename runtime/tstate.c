@@ -33,6 +33,13 @@ rs_tstate *rs_tstate_new(void)
     rs_tstate *ts = calloc(1, sizeof *ts);
     if (ts == NULL)
         return NULL;
+    /* qsbr branch: reserve a QSBR slot first (may stop the world to grow the array) */
+    ts->qsbr_idx = RS_QSBR_NO_SLOT;
+    size_t qsbr_idx = rs_qsbr_reserve();
+    if (qsbr_idx == RS_QSBR_NO_SLOT) {
+        free(ts);
+        return NULL;
+    }
     rs_atomic_store_relaxed_int(&ts->refs, 2); /* the list's and the OS thread's */
     rs_head_lock();
     ts->id = ++rs_rt.next_id;
@@ -47,6 +54,7 @@ rs_tstate *rs_tstate_new(void)
         rs_rt.threads->prev = ts;
     rs_rt.threads = ts;
     rs_head_unlock();
+    rs_qsbr_register(ts, qsbr_idx); /* qsbr branch: after HEAD_UNLOCK */
     RS_SCHED("tstate.new.linked");
     return ts;
 }
@@ -90,6 +98,7 @@ int rs_tstate_attach(rs_tstate *ts)
         }
         rs_fatal("attach: thread state is already attached", NULL);
     }
+    rs_qsbr_attach(ts); /* qsbr branch: online (seq_cst store of wr_seq) */
     rs__tstate_set_current(ts);
     RS_SCHED("tstate.attach.done");
     /* a stop request that arrived while we were detached was resolved by the requester's CAS;
@@ -101,6 +110,7 @@ void rs_tstate_detach(rs_tstate *ts)
 {
     RS_ASSERT(rs_atomic_load_relaxed_int(&ts->state) == RS_TS_ATTACHED);
     RS_SCHED("tstate.detach");
+    rs_qsbr_detach(ts); /* qsbr branch: offline (release store 0) before DETACHED */
     /* seq_cst: pairs with the STW requester's CAS DETACHED → SUSPENDED (it may then treat us
      * as stopped: everything we did while attached happens before its pause) */
     rs_atomic_store_seq_cst_int(&ts->state, RS_TS_DETACHED);
@@ -133,7 +143,9 @@ static void tstate_clear(rs_tstate *ts)
     /* (1) freelists: a later mechanism (runtime lifetime issue) */
     /* (2) drain BRC queues and leave the table */
     rs_brc_remove(ts);
-    /* (3) per-thread type counts, (4) delayed-free queue: later mechanisms */
+    /* (3) per-thread type counts: a later mechanism */
+    /* (4) abandon the delayed-free queue onto the runtime queue (qsbr branch) */
+    rs_delayed_abandon(ts);
     /* (5) abandon heap pages */
     if (ts->bound) {
         /* unpublish first: from here on walkers find these pages in the pool (the thread is
@@ -159,10 +171,12 @@ static void tstate_delete(rs_tstate *ts, bool own_thread)
     rs_head_unlock();
     if (own_thread) {
         /* (7) detach; no refcount operation by this thread may follow: the slot is gone */
+        rs_qsbr_detach(ts); /* qsbr branch: offline before DETACHED */
         rs_atomic_store_seq_cst_int(&ts->state, RS_TS_DETACHED);
         rs__tstate_set_current(NULL);
         rs_tstate_release(ts);
     }
+    rs_qsbr_unregister(ts); /* qsbr branch: (7) holding no other runtime lock */
     rs_tstate_release(ts);
 }
 

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "brc.h"
+#include "delayed.h" /* qsbr branch */
 #include "heap.h"
 #include "object.h"
 
@@ -55,6 +56,11 @@ struct rs_tstate {
     rs_brc_state brc;
     rs_heap_tld heap;
     RS_ATOMIC(intptr_t) reftotal;      /* written only by this thread (relaxed load + store) */
+
+    /* ---- QSBR and delayed free (SPEC §11; qsbr branch) ---- */
+    size_t qsbr_idx;                   /* slot in rs_rt.qsbr.array (RS_QSBR_NO_SLOT: none); an
+                                        * index, not a pointer: the array moves when it grows */
+    rs_delayed_queue mem_free_queue;   /* owner-only: this thread's delayed frees */
 
     /* references to this struct: the runtime's list holds one, the OS thread one; freed at 0 */
     RS_ATOMIC(int) refs;
