@@ -44,20 +44,21 @@ void rs_incref_shared(rs_object *o)
     rs_reftotal_inc();
 }
 
-void rs_decref_shared(rs_object *o)
+/* Give up one reference through the shared field, starting from the observed value s.
+ * Returns the new shared value; *queued tells whether the reference was handed to the owner
+ * instead (an unmerged count that would have gone negative).  The caller frees on MERGED|0. */
+static intptr_t release_shared(rs_object *o, intptr_t s, int *queued)
 {
     rs_reftotal_dec();
-    intptr_t s = rs_atomic_load_relaxed_iptr(&o->ob_ref_shared);
     intptr_t n;
     int queue;
     do {
-        /* an unmerged count that would go negative: hand the reference to the owner */
         queue = (s == RS_REF_SHARED_INIT || s == RS_REF_MAYBE_WEAKREF);
         n = queue ? RS_REF_QUEUED : s - RS_REF_SHARED(1, 0);
         /* seq_cst CAS: pairs with the owner's acquire load in rs_merge_zero_local and with
          * its merge CAS; the last CAS to reach MERGED|0 owns the destruction */
     } while (!rs_atomic_cas_seq_cst_iptr(&o->ob_ref_shared, &s, n));
-
+    *queued = queue;
     if (!queue && (n & RS_REF_SHARED_FLAG_MASK) == RS_REF_MERGED && n < 0)
         rs_fatal_negative_refcount(o);
     if (queue) {
@@ -66,9 +67,16 @@ void rs_decref_shared(rs_object *o)
             rs_reftotal_inc();
         RS_SCHED("brc.decref.queued");
         rs_brc_queue(o);
-    } else if (n == RS_REF_MERGED) {
-        rs_dealloc(o);
     }
+    return n;
+}
+
+void rs_decref_shared(rs_object *o)
+{
+    int queued;
+    intptr_t n = release_shared(o, rs_atomic_load_relaxed_iptr(&o->ob_ref_shared), &queued);
+    if (!queued && n == RS_REF_MERGED)
+        rs_dealloc(o);
 }
 
 void rs_merge_zero_local(rs_object *o)
@@ -171,19 +179,10 @@ int rs_resurrect_end(rs_object *o)
     if (rs_is_owned(o))
         return rs_explicit_merge(o, -1) != 0;
     /* another thread owns it now: give up our reference the shared way, reporting death
-     * instead of freeing */
-    rs_reftotal_dec();
-    intptr_t n;
-    int queue;
-    do {
-        queue = (s == RS_REF_SHARED_INIT || s == RS_REF_MAYBE_WEAKREF);
-        n = queue ? RS_REF_QUEUED : s - RS_REF_SHARED(1, 0);
-        /* seq_cst: as in rs_decref_shared */
-    } while (!rs_atomic_cas_seq_cst_iptr(&o->ob_ref_shared, &s, n));
-    if (queue) {
-        rs_reftotal_inc();
-        rs_brc_queue(o);
+     * instead of freeing (a queued reference keeps it alive) */
+    int queued;
+    intptr_t n = release_shared(o, s, &queued);
+    if (queued)
         return 1;
-    }
     return n != RS_REF_MERGED;
 }
