@@ -58,6 +58,18 @@ static const char *const flkind_words[] = {PROG_ENUMSET_FLKIND(PROG_WORD_)};
 static const char *const wrcb_words[] = {PROG_ENUMSET_WRCB(PROG_WORD_)};
 #undef PROG_WORD_
 
+char prog_arg_prefix(prog_argkind kind)
+{
+    switch (kind) {
+    case PROG_ARG_REG: return 'r';
+    case PROG_ARG_THR: return 't';
+    case PROG_ARG_MBOX: return 'm';
+    case PROG_ARG_ROOT: return 'g';
+    case PROG_ARG_LROOT: return 'l';
+    default: return 0;
+    }
+}
+
 const prog_opinfo *prog_op_info(int op)
 {
     return op >= 0 && op < PROG_OP__COUNT ? &op_table[op] : NULL;
@@ -127,26 +139,17 @@ void prog_op_synopsis(int op, char *buf, size_t n)
     cat(buf, n, &used, "%s", o->name);
     for (int i = 0; i < o->nargs; i++) {
         const prog_argspec *a = &o->arg[i];
-        switch (a->kind) {
-        case PROG_ARG_REG: cat(buf, n, &used, " r<%s>", a->name); break;
-        case PROG_ARG_THR: cat(buf, n, &used, " t<%s>", a->name); break;
-        case PROG_ARG_MBOX: cat(buf, n, &used, " m<%s>", a->name); break;
-        case PROG_ARG_ROOT: cat(buf, n, &used, " g<%s>", a->name); break;
-        case PROG_ARG_LROOT: cat(buf, n, &used, " l<%s>", a->name); break;
-        case PROG_ARG_SITE: cat(buf, n, &used, " <%s>", a->name); break;
-        case PROG_ARG_SLOT:
-        case PROG_ARG_INT:
+        if (prog_arg_prefix(a->kind)) /* r<dst>, t<thread>, ... */
+            cat(buf, n, &used, " %c<%s>", prog_arg_prefix(a->kind), a->name);
+        else if (a->kind == PROG_ARG_SLOT || a->kind == PROG_ARG_INT)
             cat(buf, n, &used, " <%s %d..%d>", a->name, (int)a->lo, (int)a->hi);
-            break;
-        case PROG_ARG_ENUM: {
+        else if (a->kind == PROG_ARG_ENUM) {
             int cnt;
             const char *const *w = prog_enum_words(a->set, &cnt);
             for (int k = 0; k < cnt; k++)
                 cat(buf, n, &used, "%s%s", k ? "|" : " ", w[k]);
-            break;
-        }
-        case PROG_ARG_NONE: break;
-        }
+        } else
+            cat(buf, n, &used, " <%s>", a->name);
     }
 }
 
@@ -435,10 +438,7 @@ int prog_arg_check(int op, int i, int32_t value, const char *str, char *msg, siz
         return 0;
     }
     if (value < a->lo || value > a->hi) {
-        static const char prefix[] = {[PROG_ARG_REG] = 'r', [PROG_ARG_THR] = 't',
-                                      [PROG_ARG_MBOX] = 'm', [PROG_ARG_ROOT] = 'g',
-                                      [PROG_ARG_LROOT] = 'l', [PROG_ARG_SITE] = 0};
-        char c = prefix[a->kind];
+        char c = prog_arg_prefix(a->kind);
         if (c)
             snprintf(msg, n, "%s: %c%d out of range (%c%d..%c%d)", o->name, c, (int)value, c,
                      (int)a->lo, c, (int)a->hi);

@@ -84,6 +84,9 @@ typedef struct prog_opinfo {
     const char *doc;
 } prog_opinfo;
 
+/* The letter that starts an argument of this kind in text ('r', 't', 'm', 'g', 'l'), or 0
+ * for kinds written without one (slots, integers, enum words, sites). */
+char prog_arg_prefix(prog_argkind kind);
 /* The table row of an op, or NULL if op is not a valid opcode. */
 const prog_opinfo *prog_op_info(int op);
 /* The opcode named `word` (len bytes, not NUL-terminated), or -1. */
@@ -209,7 +212,8 @@ int prog_tstate_step(prog_tstate *s, const prog_op *op, char *msg, size_t n);
 /* Check everything: option ranges, bugs, thread modes, argument ranges, thread references
  * (exist; spawn/join only of 'spawn' threads, each spawned exactly once, joined at most
  * once), per-thread state rules, and that every thread is started and every join returns.
- * 0 if valid; else -1 and *err describes the first problem, at its source position. */
+ * 0 if valid; else -1 and *err describes the first problem, at its source position
+ * (err->file is left as it was). */
 int program_validate(const program *p, prog_error *err);
 
 #endif

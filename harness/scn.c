@@ -130,8 +130,12 @@ static int lex(parser *ps, tok *t)
                 c = '\t';
             else if (e == '\0')
                 break; /* a backslash at the end of the line: unterminated */
-            else
-                return perr(ps, (uint32_t)ps->cur + 1, "unknown escape '\\%c' (use \\\" \\\\ \\n \\t)", e);
+            else { /* show the whole character: the line is valid UTF-8 */
+                unsigned char u = (unsigned char)e;
+                int k = u < 0x80 ? 1 : u < 0xe0 ? 2 : u < 0xf0 ? 3 : 4;
+                return perr(ps, (uint32_t)ps->cur + 1, "unknown escape '\\%.*s' (use \\\" \\\\ \\n \\t)",
+                            k, ps->line + ps->cur + 1);
+            }
             ps->cur++;
         }
         ps->sbuf[n++] = c; /* n < len ≤ SCN_MAX_LINE: decoding never grows a string */
@@ -388,8 +392,6 @@ static int thread_header(parser *ps, const tok *kw)
     return 0;
 }
 
-static const char arg_prefix[] = {[PROG_ARG_REG] = 'r', [PROG_ARG_THR] = 't', [PROG_ARG_MBOX] = 'm',
-                                  [PROG_ARG_ROOT] = 'g', [PROG_ARG_LROOT] = 'l', [PROG_ARG_SITE] = 0};
 static const char *const arg_what[] = {
     [PROG_ARG_REG] = "a register", [PROG_ARG_THR] = "a thread", [PROG_ARG_MBOX] = "a mailbox",
     [PROG_ARG_ROOT] = "a root", [PROG_ARG_LROOT] = "a late root", [PROG_ARG_SITE] = NULL};
@@ -412,7 +414,7 @@ static int op_arg(parser *ps, int op, int i, int32_t *v, char *w, uint16_t *col)
     *col = (uint16_t)t.col;
     shown sh = show(&t);
     const char *got = t.quoted ? "\"...\"" : sh.s;
-    char c = arg_prefix[a->kind];
+    char c = prog_arg_prefix(a->kind);
     switch (a->kind) {
     case PROG_ARG_SITE:
         if (t.quoted || !prog_site_name_ok(t.s, t.len))
@@ -560,7 +562,8 @@ int scn_parse_buffer(const char *buf, size_t len, const char *name, program *out
     ps->err = err;
     ps->thread = -1;
     size_t pos = 0;
-    uint32_t eof_col = 1;
+    uint32_t eof_col = 1; /* the end-of-input position: after the last line's bytes, or */
+    bool eof_next = true; /* at the start of the line after it (empty input, final '\n') */
     int rc = 0;
     while (pos < len && rc == 0) {
         const char *nl = memchr(buf + pos, '\n', len - pos);
@@ -575,13 +578,14 @@ int scn_parse_buffer(const char *buf, size_t len, const char *name, program *out
         ps->cur = 0;
         ps->end_col = 1;
         pos += n + (nl ? 1 : 0);
+        if (n > 0 && ps->line[n - 1] == '\r') /* CRLF line ends are accepted */
+            n--;
+        eof_next = nl != NULL;
         eof_col = nl ? 1 : (uint32_t)(n > SCN_MAX_LINE ? SCN_MAX_LINE : n) + 1;
         if (n > SCN_MAX_LINE) {
             rc = perr(ps, SCN_MAX_LINE + 1, "line longer than %d bytes", SCN_MAX_LINE);
             break;
         }
-        if (n > 0 && ps->line[n - 1] == '\r') /* CRLF line ends are accepted */
-            n--;
         ps->len = n;
         long bad = prog_text_check(ps->line, n, false, &why);
         if (bad >= 0) {
@@ -591,9 +595,7 @@ int scn_parse_buffer(const char *buf, size_t len, const char *name, program *out
         rc = parse_line(ps);
     }
     if (rc == 0) {
-        ps->lineno += eof_col == 1 ? 1 : 0; /* the end of input position */
-        if (ps->lineno == 0)
-            ps->lineno = 1;
+        ps->lineno += eof_next ? 1 : 0;
         if (!ps->version_seen)
             rc = perr(ps, eof_col, "missing version line: expected 'refstorm-scn %d'",
                       PROG_FORMAT_VERSION);
@@ -693,7 +695,7 @@ static void print_op(const prog_op *op, FILE *f)
         }
         case PROG_ARG_SLOT:
         case PROG_ARG_INT: fprintf(f, " %d", v); break;
-        default: fprintf(f, " %c%d", arg_prefix[a->kind], v); break;
+        default: fprintf(f, " %c%d", prog_arg_prefix(a->kind), v); break;
         }
     }
     fputc('\n', f);
