@@ -74,8 +74,7 @@ int sched_base_init(sched *s, const sched_ops *ops, const sched_params *p)
     rs_atomic_store_relaxed_u32(&s->gate, 0);
     s->trace = NULL;
     s->trace_len = 0;
-    s->steps = 0;
-    s->vtime_ns = 0;
+    s->stats = (sched_stats){0};
     s->replay_diverged = false;
     s->diverge_step = 0;
     return 0;
@@ -208,16 +207,10 @@ const sched_switch *sched_trace(sched *s, size_t *len)
     return s->trace;
 }
 
-uint64_t sched_steps(sched *s)
+void sched_get_stats(sched *s, sched_stats *out)
 {
     sched_collect(s);
-    return s->steps;
-}
-
-int64_t sched_vtime_ns(sched *s)
-{
-    sched_collect(s);
-    return s->vtime_ns;
+    *out = s->stats;
 }
 
 bool sched_replay_diverged(sched *s, uint64_t *step)

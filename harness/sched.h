@@ -111,8 +111,16 @@ bool sched_deadlocked(const sched *s);
 
 /* pct: the switches of the run (NULL/0 in other modes).  Valid until sched_destroy. */
 const sched_switch *sched_trace(sched *s, size_t *len);
-uint64_t sched_steps(sched *s);      /* pct: decisions taken (the trace's step domain) */
-int64_t sched_vtime_ns(sched *s);    /* pct: virtual time at the end (advances by timeouts) */
+/* pct: counters of the run (all zero in other modes) */
+typedef struct sched_stats {
+    uint64_t steps;      /* decisions taken (the trace's step domain) */
+    uint64_t switches;   /* = trace length */
+    int64_t vtime_ns;    /* virtual time at the end: 1 µs per step, jumps at timeouts */
+    uint64_t timeouts;   /* waits that timed out because every live thread was blocked */
+    uint64_t deadlock_releases; /* times every blocked thread was released (0: no deadlock) */
+    uint64_t starved;    /* demotions of a thread spinning at schedule points (sched_pct.c) */
+} sched_stats;
+void sched_get_stats(sched *s, sched_stats *out);
 /* pct replay: true if the run could not follow replay_trace; *step = first decision that
  * differed (a recorded thread not enabled, or a switch the run did not make) */
 bool sched_replay_diverged(sched *s, uint64_t *step);
@@ -170,8 +178,7 @@ struct sched {
     /* results, filled by ops->collect (owner: the thread reading results after the run) */
     sched_switch *trace;
     size_t trace_len;
-    uint64_t steps;
-    int64_t vtime_ns;
+    sched_stats stats;
     bool replay_diverged;
     uint64_t diverge_step;
 };

@@ -52,6 +52,11 @@
 #define PCT_STEP_NS 1000           /* virtual time per decision */
 #define PCT_NO_DEADLINE INT64_MAX
 #define PCT_TRACE_CHUNK 4096
+/* A thread that takes this many decisions in a row while another thread is enabled is
+ * spinning at a schedule point (waiting for someone who never gets to run, since PCT lets
+ * the highest priority run until it blocks): its priority drops below every other one.
+ * Deterministic, recorded like any switch; it adds a switch PCT itself would not make. */
+#define PCT_STARVE_STEPS 100000
 
 enum pct_state { PCT_RUNNABLE, PCT_BLOCKED, PCT_DONE };
 
@@ -84,6 +89,8 @@ typedef struct pct {
     int cpu;                    /* CPU to pin to, -1: none */
     /* token holder only */
     int running;                /* last chosen thread, -1 before the start */
+    uint64_t run_len;           /* consecutive decisions that kept `running` */
+    uint64_t starved, timeouts, releases; /* counters for sched_stats */
     uint64_t step;              /* decisions taken */
     int64_t vnow;               /* virtual time, ns */
     uint64_t wait_seq;
@@ -211,6 +218,7 @@ static PCT_NOTSAN void pct_unstick(pct *p)
         if (p->t[best].deadline > p->vnow)
             p->vnow = p->t[best].deadline;
         pct_enable(p, best, -1);
+        p->timeouts++;
         return;
     }
     if (blocked == 0)
@@ -221,6 +229,7 @@ static PCT_NOTSAN void pct_unstick(pct *p)
         struct timespec ms = {0, 1000000};
         nanosleep(&ms, NULL);
     }
+    p->releases++;
     for (int i = 0; i < p->n; i++)
         if (p->t[i].state == PCT_BLOCKED)
             pct_enable(p, i, 0);
@@ -233,6 +242,14 @@ static PCT_NOTSAN int pct_highest(const pct *p)
         if (p->t[i].state == PCT_RUNNABLE && (best < 0 || p->t[i].prio > p->t[best].prio))
             best = i;
     return best;
+}
+
+static PCT_NOTSAN bool pct_other_enabled(const pct *p, int me)
+{
+    for (int i = 0; i < p->n; i++)
+        if (i != me && p->t[i].state == PCT_RUNNABLE)
+            return true;
+    return false;
 }
 
 static PCT_NOTSAN void pct_diverge(pct *p, uint64_t step)
@@ -279,9 +296,17 @@ static PCT_NOTSAN int pct_decide(pct *p, int me, const char *why)
     }
     if (pct_highest(p) < 0)
         pct_unstick(p);
+    if (me >= 0 && me == p->running && ++p->run_len >= PCT_STARVE_STEPS &&
+        pct_other_enabled(p, me)) {
+        p->t[me].prio = 0;
+        p->run_len = 0;
+        p->starved++;
+    }
     int next = pct_replay_choice(p, step);
     if (next < 0)
         next = pct_highest(p);
+    if (next != p->running)
+        p->run_len = 0;
     if (next < 0) {
         if (p->base.p.replay_trace && p->replay_pos < p->base.p.replay_len)
             pct_diverge(p, step); /* switches left over */
@@ -515,8 +540,10 @@ static void pct_destroy(sched *s)
 static PCT_NOTSAN void pct_collect(sched *s)
 {
     pct *p = (pct *)s;
-    s->steps = p->step;
-    s->vtime_ns = p->vnow;
+    s->stats = (sched_stats){
+        .steps = p->step, .switches = p->trace_len, .vtime_ns = p->vnow,
+        .timeouts = p->timeouts, .deadlock_releases = p->releases, .starved = p->starved,
+    };
     s->replay_diverged = p->diverged;
     s->diverge_step = p->diverge_step;
     if (s->trace && s->trace_len == p->trace_len)
