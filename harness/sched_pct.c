@@ -52,10 +52,11 @@
 #define PCT_STEP_NS 1000           /* virtual time per decision */
 #define PCT_NO_DEADLINE INT64_MAX
 #define PCT_TRACE_CHUNK 4096
-/* A thread that takes this many decisions in a row while another thread is enabled is
- * spinning at a schedule point (waiting for someone who never gets to run, since PCT lets
- * the highest priority run until it blocks): its priority drops below every other one.
- * Deterministic, recorded like any switch; it adds a switch PCT itself would not make. */
+/* A thread that takes this many decisions in a row is spinning at a schedule point,
+ * waiting for someone who never gets to run (PCT lets the highest priority run until it
+ * blocks).  If another thread is enabled, or a timed wait can time out, the spinner's
+ * priority drops below every other one.  Deterministic, recorded like any switch; it adds
+ * a switch PCT itself would not make. */
 #define PCT_STARVE_STEPS 100000
 
 enum pct_state { PCT_RUNNABLE, PCT_BLOCKED, PCT_DONE };
@@ -199,28 +200,36 @@ static PCT_NOTSAN int pct_enable_waiters(pct *p, const uint32_t *addr, int n)
     return woken;
 }
 
-/* No thread is enabled: time out the earliest deadline, else declare a deadlock and release
- * every blocked thread.  Does nothing if no thread is blocked (all done). */
-static PCT_NOTSAN void pct_unstick(pct *p)
+/* Time out the blocked thread with the earliest deadline (ties: the older wait); virtual
+ * time jumps to that deadline.  Returns false if no blocked thread has a deadline. */
+static PCT_NOTSAN bool pct_timeout_earliest(pct *p)
 {
-    int best = -1, blocked = 0;
+    int best = -1;
     for (int i = 0; i < p->n; i++) {
         pct_thread *t = &p->t[i];
-        if (t->state != PCT_BLOCKED)
-            continue;
-        blocked++;
-        if (t->deadline != PCT_NO_DEADLINE &&
+        if (t->state == PCT_BLOCKED && t->deadline != PCT_NO_DEADLINE &&
             (best < 0 || t->deadline < p->t[best].deadline ||
              (t->deadline == p->t[best].deadline && t->wait_seq < p->t[best].wait_seq)))
             best = i;
     }
-    if (best >= 0) {
-        if (p->t[best].deadline > p->vnow)
-            p->vnow = p->t[best].deadline;
-        pct_enable(p, best, -1);
-        p->timeouts++;
+    if (best < 0)
+        return false;
+    if (p->t[best].deadline > p->vnow)
+        p->vnow = p->t[best].deadline;
+    pct_enable(p, best, -1);
+    p->timeouts++;
+    return true;
+}
+
+/* No thread is enabled: time out the earliest deadline, else declare a deadlock and release
+ * every blocked thread.  Does nothing if no thread is blocked (all done). */
+static PCT_NOTSAN void pct_unstick(pct *p)
+{
+    if (pct_timeout_earliest(p))
         return;
-    }
+    int blocked = 0;
+    for (int i = 0; i < p->n; i++)
+        blocked += p->t[i].state == PCT_BLOCKED;
     if (blocked == 0)
         return;
     if (rs_atomic_exchange_relaxed_u32(&p->base.deadlocked, 1) != 0) {
@@ -297,7 +306,7 @@ static PCT_NOTSAN int pct_decide(pct *p, int me, const char *why)
     if (pct_highest(p) < 0)
         pct_unstick(p);
     if (me >= 0 && me == p->running && ++p->run_len >= PCT_STARVE_STEPS &&
-        pct_other_enabled(p, me)) {
+        (pct_other_enabled(p, me) || pct_timeout_earliest(p))) {
         p->t[me].prio = 0;
         p->run_len = 0;
         p->starved++;

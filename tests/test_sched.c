@@ -140,6 +140,12 @@ static void body_loop(run *r, int idx)
 
 /* ---- registry ---- */
 
+static bool fault_every_other(void *ctx, const char *site)
+{
+    (void)site;
+    return ++*(int *)ctx % 2 == 0;
+}
+
 static void test_registry(void **state)
 {
     (void)state;
@@ -155,6 +161,18 @@ static void test_registry(void **state)
         sched_destroy(s);
     }
     assert_null(sched_mode_name(3));
+    /* the fault hook is forwarded */
+    int calls = 0;
+    sched *f = sched_create("free", &(sched_params){.nthreads = 1, .fault = fault_every_other,
+                                                    .fault_ctx = &calls});
+    sched_install(f);
+    assert_false(rs_fault("alloc.test"));
+    assert_true(rs_fault("alloc.test"));
+    assert_int_equal(calls, 2);
+    sched_uninstall(f);
+    assert_false(rs_fault("alloc.test"));
+    assert_int_equal(calls, 2);
+    sched_destroy(f);
     assert_null(sched_create("nope", &(sched_params){.nthreads = 2}));
     assert_null(sched_create("pct", &(sched_params){.nthreads = 0}));
     assert_null(sched_create("pct", &(sched_params){.nthreads = SCHED_MAX_THREADS + 1}));
@@ -394,6 +412,49 @@ static void test_pct_timeout(void **state)
     }
 }
 
+/* threads 1..3 wait on one word; thread 0 lets them all block (its timed wait expires only
+ * then), and wakes one at a time: they must come out in the order they went in */
+static void body_fifo(run *r, int idx)
+{
+    RS_ATOMIC(uint32_t) *w = &r->word[0];
+    if (idx == 0) {
+        for (int k = 0; k < 3; k++) {
+            rs_hook_wait((uint32_t *)&r->word[1], 0, 1000000); /* nobody sets word[1] */
+            rs_hook_wake((uint32_t *)w, 1);
+        }
+    } else {
+        log_add(r, idx, 0);
+        rs_atomic_store_relaxed_int(&r->result[idx], rs_hook_wait((uint32_t *)w, 0, -1));
+        log_add(r, idx, 1);
+    }
+}
+
+static void test_pct_wake_is_fifo(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 0; seed < 6; seed++) {
+        run *r = run_new();
+        run_threads(r, "pct", &(sched_params){.seed = seed, .nthreads = 4}, body_fifo);
+        static uint32_t lg[LOG_CAP];
+        assert_int_equal(log_len(r), 6);
+        log_copy(r, lg);
+        uint32_t in[3], out[3];
+        int ni = 0, no = 0;
+        for (int i = 0; i < 6; i++) {
+            if ((lg[i] & 0xffff) == 0)
+                in[ni++] = lg[i] >> 16;
+            else
+                out[no++] = lg[i] >> 16;
+        }
+        assert_int_equal(ni, 3);
+        assert_memory_equal(in, out, sizeof in);
+        for (int i = 1; i < 4; i++)
+            assert_int_equal(rs_atomic_load_relaxed_int(&r->result[i]), 0);
+        assert_false(sched_deadlocked(r->s));
+        run_free(r);
+    }
+}
+
 /* thread 1 joins thread 0 from inside the run */
 static void body_join(run *r, int idx)
 {
@@ -434,6 +495,16 @@ static void body_spin(run *r, int idx)
     }
 }
 
+/* the same, but thread 1 first sleeps in a timed wait nobody ends: the spinner is the only
+ * enabled thread, so the guard times the wait out */
+static void body_spin_timed(run *r, int idx)
+{
+    if (idx == 1)
+        rs_atomic_store_relaxed_int(&r->result[1],
+                                    rs_hook_wait((uint32_t *)&r->word[1], 0, 1000000));
+    body_spin(r, idx);
+}
+
 static void test_pct_spinner_is_demoted(void **state)
 {
     (void)state;
@@ -449,6 +520,18 @@ static void test_pct_spinner_is_demoted(void **state)
         run_free(r);
     }
     assert_true(starved >= 1); /* fixed seeds: some give the spinner the higher priority */
+
+    for (uint64_t seed = 0; seed < 4; seed++) {
+        run *r = run_new();
+        run_threads(r, "pct", &(sched_params){.seed = seed, .nthreads = 2, .depth = 1},
+                    body_spin_timed);
+        sched_stats st;
+        sched_get_stats(r->s, &st);
+        assert_int_equal(st.timeouts, 1);
+        assert_int_equal(rs_atomic_load_relaxed_int(&r->result[1]), -1);
+        assert_false(sched_deadlocked(r->s));
+        run_free(r);
+    }
 }
 
 /* ---- replay ---- */
@@ -681,6 +764,7 @@ int main(void)
         cmocka_unit_test(test_pct_pingpong),
         cmocka_unit_test(test_pct_deadlock),
         cmocka_unit_test(test_pct_timeout),
+        cmocka_unit_test(test_pct_wake_is_fifo),
         cmocka_unit_test(test_pct_join),
         cmocka_unit_test(test_pct_spinner_is_demoted),
         cmocka_unit_test(test_replay),
