@@ -7,7 +7,7 @@
  * am I" record the hooks use to find their caller, the result accessors and the trace text
  * format.  Nothing here synchronises program threads with each other except the join
  * (release in sched_done_mark, acquire in sched_done_is_set), which models a real join. */
-#include "sched.h"
+#include "scheduler.h"
 
 #include "../runtime/fatal.h"
 

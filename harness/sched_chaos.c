@@ -7,7 +7,7 @@
  * default).  This widens the race windows the runtime marks with RS_SCHED.  The decisions
  * are reproducible per thread (same seed ⇒ same stream; each thread folds its decisions into
  * a fingerprint the tests compare); the resulting timing is not. */
-#include "sched.h"
+#include "scheduler.h"
 
 #include <sched.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * under TSan, any missing synchronisation in the runtime stays visible.  The only edge the
  * harness adds is the join (sched_done_mark / sched_done_is_set), as a real join would.
  * The chaos mode reuses begin, end and start from here. */
-#include "sched.h"
+#include "scheduler.h"
 
 #include <stdlib.h>
 

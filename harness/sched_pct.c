@@ -35,7 +35,7 @@
  *
  * All program threads are pinned to one CPU (a same-CPU futex handoff costs about 2 µs,
  * a cross-CPU one 20-25 µs on the 2-vCPU machines we run on). */
-#include "sched.h"
+#include "scheduler.h"
 
 #include <linux/futex.h>
 #include <pthread.h>
@@ -363,7 +363,7 @@ static PCT_NOTSAN int pct_wait(void *ctx, uint32_t *addr, uint32_t expected, int
 }
 
 /* Wakes only program threads: during a pct run no other thread may block on runtime words
- * (sched.h), so there is no futex waiter to wake and no system call to pay. */
+ * (scheduler.h), so there is no futex waiter to wake and no system call to pay. */
 static PCT_NOTSAN void pct_wake(void *ctx, uint32_t *addr, int n)
 {
     pct *p = ctx;

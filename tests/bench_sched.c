@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "../harness/sched.h"
+#include "scheduler.h"
 #include "../runtime/atomic.h"
 #include "../runtime/hooks.h"
 

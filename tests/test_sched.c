@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "../harness/rng.h"
-#include "../harness/sched.h"
+#include "scheduler.h"
 #include "../runtime/atomic.h"
 #include "../runtime/hooks.h"
 

@@ -29,7 +29,7 @@
 
 #include <cmocka.h>
 
-#include "../harness/sched.h"
+#include "scheduler.h"
 #include "../runtime/atomic.h"
 #include "../runtime/hooks.h"
 

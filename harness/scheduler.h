@@ -1,4 +1,4 @@
-/* sched.h — pluggable schedulers: one interface for the free, chaos and pct modes.
+/* scheduler.h — pluggable schedulers: one interface for the free, chaos and pct modes.
  *
  * The executor creates a scheduler by mode name, installs its hook table (runtime/hooks.h),
  * and brackets every program thread with begin/end:
