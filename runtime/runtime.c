@@ -25,7 +25,11 @@ void rs_options_default(rs_options *o)
     o->gc_threshold[1] = 10;
     o->gc_threshold[2] = 10;
     o->trash_depth = 50;
+#ifdef RS_DEBUG
+    o->validate = true; /* the debug variant runs every validator and Vfree check */
+#else
     o->validate = false;
+#endif
 }
 
 /* DETACH waits of the lock module: an attached thread detaches while it waits */
