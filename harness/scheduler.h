@@ -26,6 +26,12 @@
  * schedule does not depend on how fast the OS started them.  A thread that is not a program
  * thread (the executor's main thread) may call runtime code, and so the hooks, only while no
  * program thread runs: before sched_start or after every program thread has been joined.
+ * The executor's main thread may itself be a program thread: sched_start, then
+ * sched_thread_begin(s, 0) on it, ops, sched_thread_end, then the joins of the others.
+ *
+ * pct assumes that a thread waiting for another one blocks (through the hook wait) rather
+ * than spins: PCT runs the highest priority until it blocks.  A thread that takes 100000
+ * decisions in a row while another could run is demoted (sched_stats.starved counts it).
  *
  * Join: sched_join_wait(s, i) returns once thread i has called sched_thread_end.  From a
  * program thread under pct it is a blocking wait the scheduler sees (the joiner is disabled

@@ -81,8 +81,10 @@ static run *run_new(void)
     return r;
 }
 
-/* create, install, run n threads of body, join; the scheduler is left for inspection */
-static void run_threads(run *r, const char *mode, const sched_params *p, body_fn body)
+/* create, install, run n threads of body, join; the scheduler is left for inspection.
+ * main0: the main thread is program thread 0 (it begins after sched_start). */
+static void run_threads_ex(run *r, const char *mode, const sched_params *p, body_fn body,
+                           bool main0)
 {
     r->s = sched_create(mode, p);
     assert_non_null(r->s);
@@ -94,14 +96,22 @@ static void run_threads(run *r, const char *mode, const sched_params *p, body_fn
     targ a[MAXT];
     for (int i = 0; i < r->n; i++) {
         a[i] = (targ){r, i};
-        assert_int_equal(pthread_create(&th[i], NULL, thread_main, &a[i]), 0);
+        if (i > 0 || !main0)
+            assert_int_equal(pthread_create(&th[i], NULL, thread_main, &a[i]), 0);
     }
     sched_start(r->s);
-    for (int i = 0; i < r->n; i++) {
+    if (main0)
+        thread_main(&a[0]);
+    for (int i = main0; i < r->n; i++) {
         assert_int_equal(sched_join_wait(r->s, i), 0);
         assert_int_equal(pthread_join(th[i], NULL), 0);
     }
     sched_uninstall(r->s);
+}
+
+static void run_threads(run *r, const char *mode, const sched_params *p, body_fn body)
+{
+    run_threads_ex(r, mode, p, body, false);
 }
 
 static void run_free(run *r)
@@ -534,6 +544,17 @@ static void test_pct_spinner_is_demoted(void **state)
     }
 }
 
+/* the executor's main thread as program thread 0 (begins after sched_start) */
+static void test_pct_main_is_thread0(void **state)
+{
+    (void)state;
+    run *r = run_new();
+    run_threads_ex(r, "pct", &(sched_params){.seed = 4, .nthreads = 3}, body_loop, true);
+    assert_int_equal(log_len(r), 3 * LOOP_N);
+    assert_int_equal(rs_atomic_load_relaxed_u32(&r->overlaps), 0);
+    run_free(r);
+}
+
 /* ---- replay ---- */
 
 static void test_replay(void **state)
@@ -767,6 +788,7 @@ int main(void)
         cmocka_unit_test(test_pct_wake_is_fifo),
         cmocka_unit_test(test_pct_join),
         cmocka_unit_test(test_pct_spinner_is_demoted),
+        cmocka_unit_test(test_pct_main_is_thread0),
         cmocka_unit_test(test_replay),
         cmocka_unit_test(test_replay_forced_alternation),
         cmocka_unit_test(test_replay_divergence),
