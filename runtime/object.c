@@ -21,6 +21,7 @@ rs_type rs_type_type = {
     .ob_base = RS_STATIC_HEADER(&rs_type_type),
     .tp_name = "type",
     .tp_basicsize = sizeof(rs_type),
+    .tp_kind = RS_KIND_STATIC,
 };
 
 static void leaf_dealloc(rs_object *o) { rs_object_free(o); }
@@ -29,6 +30,7 @@ rs_type rs_leaf_type = {
     .ob_base = RS_STATIC_HEADER(&rs_type_type),
     .tp_name = "leaf",
     .tp_basicsize = sizeof(rs_object),
+    .tp_kind = RS_KIND_LEAF,
     .tp_dealloc = leaf_dealloc,
 };
 
@@ -36,6 +38,7 @@ static rs_type none_type = {
     .ob_base = RS_STATIC_HEADER(&rs_type_type),
     .tp_name = "NoneType",
     .tp_basicsize = sizeof(rs_object),
+    .tp_kind = RS_KIND_STATIC,
 };
 
 rs_object rs_none = RS_STATIC_HEADER(&none_type);

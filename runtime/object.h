@@ -79,19 +79,50 @@ enum {
     RS_GC_DEFERRED = 64,
 };
 
-/* Object types.  Static types are immortal statics; heap types (a later issue) are objects in
- * the GC heap.  `dealloc` destroys an object whose count reached zero: it drops what the
- * object holds and frees the block (rs_object_free). */
+/* Object types.  Static types are immortal statics; heap types (typeobj.c) are objects in the
+ * GC heap whose instances are leaves, containers or finalizables.  `tp_dealloc` destroys an
+ * object whose count reached zero: it clears weakrefs, drops what the object holds, decrefs a
+ * heap type, and frees the block (freelist push or rs_object_free).
+ *
+ * Traversal: tp_traverse calls visit(referent, tagged, arg) for every reference the object
+ * holds — strong ones with tagged = 0, tagged stack references (generator frames) with
+ * tagged = 1 (SPEC §3.3: visit_decref skips those; other visitors follow them).  A non-zero
+ * return from visit stops the traversal and is returned. */
+typedef enum rs_kind {
+    RS_KIND_LEAF,
+    RS_KIND_CONTAINER,
+    RS_KIND_LIST,
+    RS_KIND_TYPE,
+    RS_KIND_CODE,
+    RS_KIND_FUNCTION,
+    RS_KIND_GENERATOR,
+    RS_KIND_FINALIZABLE,
+    RS_KIND_WEAKREF,
+    RS_KIND_STATIC,
+} rs_kind;
+
+enum {
+    RS_TPFLAGS_GC = 1,        /* instances live in the GC heap and start tracked */
+    RS_TPFLAGS_HEAPTYPE = 2,  /* the type is a heap object (instances hold a reference) */
+};
+
 typedef void (*rs_dealloc_fn)(rs_object *o);
-typedef int (*rs_visit_fn)(rs_object *o, void *arg);
+typedef int (*rs_visit_fn)(rs_object *o, int tagged, void *arg);
 typedef int (*rs_traverse_fn)(rs_object *o, rs_visit_fn visit, void *arg);
 
 struct rs_type {
     rs_object ob_base;
     const char *tp_name;
     size_t tp_basicsize;
+    rs_kind tp_kind;
+    unsigned tp_flags;               /* RS_TPFLAGS_* */
     rs_dealloc_fn tp_dealloc;
-    rs_traverse_fn tp_traverse; /* NULL: holds no references */
+    rs_traverse_fn tp_traverse;      /* NULL: holds no references */
+    void (*tp_clear)(rs_object *o);  /* drop held references (GC phase 4); may be NULL */
+    void (*tp_finalize)(rs_object *o); /* runs at most once (FINALIZED); may resurrect */
+    RS_ATOMIC(uintptr_t) unique_id;  /* heap types: per-thread refcount id, 0 = none (§5) */
+    RS_ATOMIC(void *) tp_dict;       /* heap types: the `dict` slot (a strong reference) */
+    const void *tp_extra;            /* kind-specific data (e.g. a finalizable's behaviour) */
     RS_ATOMIC(uint64_t) tp_deallocs; /* statistics: destructor runs (relaxed add) */
 };
 

@@ -10,9 +10,12 @@
 #include <stdint.h>
 
 #include "brc.h"
-#include "delayed.h" /* qsbr branch */
-#include "qsbr.h"    /* qsbr branch */
+#include "delayed.h"
+#include "gc.h"
+#include "immortal.h"
 #include "lock.h"
+#include "qsbr.h"
+#include "typeid.h"
 #include "tstate.h"
 
 typedef struct rs_options {
@@ -56,6 +59,12 @@ typedef struct rs_runtime {
     RS_ATOMIC(int) finalizing;
     RS_ATOMIC(uintptr_t) global_breaker; /* used only by the eval-breaker-global mutant */
     rs_stats stats;
+    /* per-mechanism runtime state (each owned by its module) */
+    rs_gc_runtime gc;
+    rs_typeid_pool typeids;
+    rs_immortal_state immortal;
+    RS_ATOMIC(void *) roots[8];       /* module globals: strong references (§0.1) */
+    RS_ATOMIC(void *) late_roots[8];  /* dropped after the final collection (§4 step 7) */
     uint64_t spurious_interrupts;    /* folded from deleted states (HEAD_LOCK); E3 */
     /* every thread id ever bound since init (open addressing, HEAD_LOCK for writes; read by
      * validators under STW): a non-zero ob_tid outside a collection must be one of them (H5) */

@@ -21,9 +21,14 @@
 #include <stdint.h>
 
 #include "brc.h"
-#include "delayed.h" /* qsbr branch */
+#include "delayed.h"
+#include "frame.h"
+#include "freelist.h"
+#include "gc.h"
 #include "heap.h"
 #include "object.h"
+#include "trash.h"
+#include "typeid.h"
 
 enum {
     RS_TS_DETACHED = 0,
@@ -61,6 +66,13 @@ struct rs_tstate {
     size_t qsbr_idx;                   /* slot in rs_rt.qsbr.array (RS_QSBR_NO_SLOT: none); an
                                         * index, not a pointer: the array moves when it grows */
     rs_delayed_queue mem_free_queue;   /* owner-only: this thread's delayed frees */
+
+    /* per-mechanism per-thread state (each owned by its module) */
+    rs_gc_tstate gc;
+    rs_freelists freelists;
+    rs_typeid_tstate typeids;
+    rs_frame_tstate frames;
+    rs_trash_tstate trash;
 
     /* references to this struct: the runtime's list holds one, the OS thread one; freed at 0 */
     RS_ATOMIC(int) refs;

@@ -1,0 +1,12 @@
+/* trash.h — the trashcan: deferred destruction of deep chains (SPEC §1.3).  Owned by trash.c. */
+#ifndef RS_TRASH_H
+#define RS_TRASH_H
+
+typedef struct rs_object rs_object;
+
+typedef struct rs_trash_tstate {
+    int dealloc_depth;        /* owner-only */
+    rs_object *delete_later;  /* owner-only; chain linked through ob_tid (bit 0: was tracked) */
+} rs_trash_tstate;
+
+#endif
