@@ -53,7 +53,24 @@ typedef struct exec_result {
     char *thread_dump;         /* hang: per-thread current op, schedule point, backtrace */
 } exec_result;
 
-/* Run one trial.  Returns 0 when a verdict was produced (see res->verdict), -1 on an internal
+/* Hang: the watchdog writes a block to stderr and ends the process with this status (the
+ * process may be wedged: threads stuck inside the runtime).  The block, line by line:
+ *     ==refstorm-hang-begin==
+ *     verdict hang
+ *     timeout_ms <ms> elapsed_ms <ms> program "<name>" mode <mode> seed <seed>
+ *     thread <i> op <index|-1|end> "<op text>" point <last schedule point|-> wait <0|1> done <0|1>
+ *     ...                                  (one line per program thread)
+ *     backtrace <i>                        (then the frames of thread i, one per line,
+ *     ...                                   as backtrace_symbols_fd prints them, or
+ *     backtrace <i> unavailable             when the thread did not answer the signal)
+ *     ==refstorm-hang-end==
+ * Backtraces are taken by the thread itself in a SIGURG handler (backtrace(3) from
+ * <execinfo.h>); the watchdog signals one thread at a time and waits 200 ms for each. */
+#define EXEC_HANG_EXIT_STATUS 86
+#define EXEC_HANG_BEGIN "==refstorm-hang-begin=="
+#define EXEC_HANG_END "==refstorm-hang-end=="
+
+/* Run one trial (one at a time per process: not reentrant).  Returns 0 when a verdict was produced (see res->verdict), -1 on an internal
  * error (message in res->message). */
 int exec_run(const program *p, const exec_config *cfg, exec_result *res);
 void exec_result_free(exec_result *res);

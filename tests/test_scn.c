@@ -183,6 +183,7 @@ static void build_every_op(program *p)
     OP(0, PROG_OP_FAIL_ALLOC_AT, 2, "typeid.*");
     OP(0, PROG_OP_YIELD);
     OP(0, PROG_OP_STW);
+    OP(0, PROG_OP_SPIN, 1);
     OP(0, PROG_OP_JOIN, 1);
     OP(0, PROG_OP_DETACH);
     OP(0, PROG_OP_ATTACH);

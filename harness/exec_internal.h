@@ -1,0 +1,138 @@
+/* exec_internal.h — what the executor's files share (executor.c, exec_ops.c, checks.c,
+ * watchdog.c); nothing outside the executor includes it.
+ *
+ * One trial at a time per process: the trial record is a process-wide object (exec_cur) that
+ * outlives every trial, so the watchdog may read it at any moment without a lifetime race.
+ *
+ * Ownership: fields marked "owner" belong to the program thread that runs the exec_thread
+ * (and to the executor's thread before the trial starts and after every thread is joined);
+ * fields marked "watch" are relaxed atomics written by the owner and read by the watchdog
+ * only (diagnostics, never used to order anything). */
+#ifndef RS_EXEC_INTERNAL_H
+#define RS_EXEC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../runtime/atomic.h"
+#include "../runtime/object.h"
+#include "../runtime/runtime.h"
+#include "../runtime/tstate.h"
+#include "executor.h"
+#include "program.h"
+#include "scheduler.h"
+
+/* op handler results */
+enum { EXEC_OP_NEXT = 0, EXEC_OP_STOP = 1 };
+
+typedef struct exec_reg {
+    rs_object *obj;  /* a strong reference, or NULL */
+    uint32_t extra;  /* further references taken by `incref` and owed by the register */
+} exec_reg;
+
+typedef struct exec_trial exec_trial;
+
+typedef struct exec_thread {
+    exec_trial *tr;
+    int idx;
+    const prog_thread *pt;
+    /* owner */
+    rs_tstate *ts;         /* NULL until created (spawn threads: by the spawner) */
+    bool attached;         /* this thread's own view of its state */
+    bool shut_out;         /* the runtime shut it out: it touches no object any more */
+    exec_reg reg[PROG_NREGS];
+    uint32_t fail_count;   /* fail_alloc / fail_alloc_at: fallible steps left to fail */
+    char fail_site[PROG_WORD_MAX + 1]; /* "" = any site; "x.*" = prefix */
+    /* spawn handshake: the spawner stores ts then `spawned` (release; pairs with the acquire
+     * load of the spawned thread — the happens-before edge of a real thread creation) */
+    rs_tstate *spawn_ts;
+    RS_ATOMIC(uint32_t) spawned;  /* 0 waiting, 1 started, 2 the spawn failed */
+    /* the runtime thread id while bound (target of async_exc / merge_request), relaxed */
+    RS_ATOMIC(uintptr_t) tid;
+    /* watch */
+    RS_ATOMIC(int64_t) cur_op;    /* op index being run, -1 before the first, nops after */
+    RS_ATOMIC(void *) cur_point;  /* last schedule point name (a string literal) */
+    RS_ATOMIC(uint32_t) in_wait;  /* inside a blocking hook wait */
+    RS_ATOMIC(uintptr_t) os_thread; /* pthread_t, for the watchdog's backtrace signal */
+    RS_ATOMIC(uint32_t) finished;
+} exec_thread;
+
+struct exec_trial {
+    const program *p;
+    const exec_config *cfg;
+    sched *s;
+    int nthreads;
+    exec_thread th[PROG_MAX_THREADS];
+    RS_ATOMIC(void *) mbox[PROG_NMAILBOXES];
+    uint32_t check_rate;
+    RS_ATOMIC(uint64_t) stw_points;
+    RS_ATOMIC(uint64_t) ops_run;
+    /* the first failure wins the CAS on `failed`; its fields are read after the joins */
+    RS_ATOMIC(uint32_t) failed;
+    exec_verdict verdict;
+    char check[16];
+    char message[512];
+    int fthread;
+    int64_t fop;
+    /* op log: (thread << 32 | op index), slot taken by a relaxed fetch-add */
+    uint64_t *log;
+    uint64_t log_cap;
+    RS_ATOMIC(uint64_t) log_len;
+    /* shutdown (t0 owns these) */
+    bool shutdown_done;
+    rs_leaks leaks;
+    /* watchdog */
+    int64_t start_ns;
+    uint32_t timeout_ms;
+};
+
+extern exec_trial exec_cur;
+
+/* the calling OS thread's program thread, or NULL */
+exec_thread *exec_self(void);
+
+/* ---- executor.c: services for the op handlers ---- */
+void exec_fail(exec_trial *tr, exec_verdict v, const char *check, int thread, int64_t op,
+               const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void exec_reg_release(exec_thread *t, int r);          /* attached */
+void exec_reg_set(exec_thread *t, int r, rs_object *o); /* takes o's reference; attached */
+void exec_release_all(exec_thread *t);                  /* every register; attached */
+int exec_ts_attach(exec_thread *t);   /* bind if needed; -1 ⇒ shut out (t->shut_out set) */
+void exec_ts_detach(exec_thread *t);
+int exec_thread_finish(exec_thread *t); /* end: release, exit the state (not t0) */
+int exec_spawn(exec_thread *t, int target);
+int exec_join(exec_thread *t, int target);
+int exec_shutdown(exec_thread *t);
+/* a thread's runtime state looked up by its thread id under HEAD_LOCK; fn runs under it */
+bool exec_with_tstate(uintptr_t tid, void (*fn)(rs_tstate *ts, void *arg), void *arg);
+/* "name arg arg" of an op, into buf */
+void exec_op_text(const prog_op *op, char *buf, size_t n);
+/* create an OS thread (the only place in refstorm): 0 or -1 */
+int exec_os_thread_create(void *(*fn)(void *), void *arg);
+
+/* ---- exec_ops.c ---- */
+typedef int (*exec_op_fn)(exec_thread *t, const prog_op *op, int64_t index);
+typedef struct exec_op_entry {
+    exec_op_fn fn;       /* NULL: not supported */
+    const char *needs;   /* the mechanism it needs when fn is NULL */
+} exec_op_entry;
+extern const exec_op_entry exec_op_table[PROG_OP__COUNT];
+
+/* ---- checks.c ---- */
+/* A stop-the-world point by t (attached): stop, validate every check_rate-th time, restart. */
+void exec_stw_point(exec_thread *t, int64_t index);
+/* Validators with the world stopped by t (called at the end); false ⇒ failure recorded. */
+bool exec_check_now(exec_thread *t, int64_t index);
+/* Leak accounting after rs_runtime_fini: expected orphans (registers of shut-out threads and
+ * mailboxes) against the figures; records EXEC_LEAK if they differ. */
+void exec_check_leaks(exec_trial *tr, exec_result *res);
+
+/* ---- watchdog.c ---- */
+#define EXEC_T0_STW_EVERY 8  /* with check_rate > 0, t0 makes a STW point after every 8th op */
+void exec_watchdog_arm(exec_trial *tr, uint32_t timeout_ms);
+void exec_watchdog_disarm(void);
+void exec_watchdog_signal_setup(void);
+/* the pct-deadlock (in-process) dump: malloc'd text, no backtraces */
+char *exec_thread_dump_text(exec_trial *tr);
+
+#endif

@@ -1,0 +1,415 @@
+/* test_exec.c — the executor end to end: corpus programs in every mode, pct determinism,
+ * mutants caught by their effect (E2, RT/leak), shutdown with running threads, unsupported
+ * ops refused, and a hang reported by the watchdog with a per-thread dump.
+ *
+ * The hang wedges the process (a thread stays in a stop-the-world forever), so it runs in a
+ * child: this program executes itself (/proc/self/exe --hang MODE, posix_spawn: TSan does
+ * not support fork without exec) and the test reads the child's stderr and exit status.
+ * `--bench MODE N` runs N trials of a small program and prints trials per second (used by
+ * hand with the release build; see the report). */
+#include <glob.h>
+#include <setjmp.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "exec_internal.h"
+#include "executor.h"
+#include "scn.h"
+
+extern char **environ;
+
+static char *repo_path(const char *rel)
+{
+    const char *root = getenv("REFSTORM_ROOT");
+    size_t n = strlen(root ? root : ".") + strlen(rel) + 2;
+    char *s = malloc(n);
+    assert_non_null(s);
+    snprintf(s, n, "%s/%s", root ? root : ".", rel);
+    return s;
+}
+
+static void parse_text(const char *text, program *p)
+{
+    scn_error err;
+    if (scn_parse_buffer(text, strlen(text), "inline", p, &err) < 0) {
+        char m[512];
+        scn_error_format(&err, m, sizeof m);
+        print_error("%s\n", m);
+        fail();
+    }
+}
+
+static void parse_corpus(const char *name, program *p)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "corpus/scn/%s", name);
+    char *path = repo_path(rel);
+    scn_error err;
+    if (scn_parse_file(path, p, &err) < 0) {
+        char m[512];
+        scn_error_format(&err, m, sizeof m);
+        print_error("%s\n", m);
+        fail();
+    }
+    free(path);
+}
+
+static exec_verdict run(const program *p, const char *mode, uint64_t seed, const char *const *bugs,
+                        exec_result *res)
+{
+    exec_config c = {.mode = mode, .seed = seed, .op_log = true, .bugs = bugs};
+    assert_int_equal(exec_run(p, &c, res), 0);
+    return res->verdict;
+}
+
+static void expect_pass(const program *p, const char *mode, uint64_t seed)
+{
+    exec_result r;
+    run(p, mode, seed, NULL, &r);
+    if (r.verdict != EXEC_PASS)
+        print_error("%s seed %lu: %s %s: %s\n", mode, (unsigned long)seed,
+                    exec_verdict_name(r.verdict), r.check, r.message);
+    assert_int_equal(r.verdict, EXEC_PASS);
+    assert_int_equal(r.leaked_blocks, 0);
+    assert_int_equal(r.leaked_reftotal, 0);
+    assert_true(r.ops_run > 0);
+    exec_result_free(&r);
+}
+
+static const char *const modes[] = {"free", "chaos", "pct"};
+
+/* every op has a handler or names the mechanism it waits for */
+static void test_table_complete(void **state)
+{
+    (void)state;
+    for (int op = 0; op < PROG_OP__COUNT; op++) {
+        if (exec_op_table[op].fn == NULL && exec_op_table[op].needs == NULL)
+            print_error("op %s has no row in exec_op_table\n", prog_op_info(op)->name);
+        assert_true(exec_op_table[op].fn != NULL || exec_op_table[op].needs != NULL);
+    }
+    assert_non_null(exec_op_table[PROG_OP_NEW_LEAF].fn);
+    assert_null(exec_op_table[PROG_OP_GC_COLLECT].fn);
+}
+
+/* every corpus program that uses only supported ops passes in every mode */
+static void test_corpus_all_modes(void **state)
+{
+    (void)state;
+    char *pat = repo_path("corpus/scn/*.scn");
+    glob_t g;
+    assert_int_equal(glob(pat, 0, NULL, &g), 0);
+    int ran = 0, refused = 0;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        program p;
+        scn_error err;
+        assert_int_equal(scn_parse_file(g.gl_pathv[i], &p, &err), 0);
+        exec_result r;
+        run(&p, "free", 1, NULL, &r);
+        if (r.verdict == EXEC_ERROR && strcmp(r.check, "unsupported") == 0) {
+            assert_non_null(strstr(r.message, "not in this runtime yet"));
+            assert_int_equal(r.ops_run, 0);
+            refused++;
+        } else {
+            if (r.verdict != EXEC_PASS)
+                print_error("%s: %s %s: %s\n", g.gl_pathv[i], exec_verdict_name(r.verdict),
+                            r.check, r.message);
+            assert_int_equal(r.verdict, EXEC_PASS);
+            for (int m = 0; m < 3; m++)
+                for (uint64_t seed = 1; seed <= 3; seed++)
+                    expect_pass(&p, modes[m], seed);
+            ran++;
+        }
+        exec_result_free(&r);
+        program_free(&p);
+    }
+    globfree(&g);
+    free(pat);
+    assert_true(ran >= 4);
+    assert_true(refused >= 1);
+}
+
+/* a program using an op whose mechanism is missing is refused before anything runs */
+static void test_unsupported_refused(void **state)
+{
+    (void)state;
+    program p;
+    parse_text("refstorm-scn 1\nthread t0 main\n  new_leaf r0\n  new_container r1 2\n", &p);
+    exec_result r;
+    run(&p, "free", 1, NULL, &r);
+    assert_int_equal(r.verdict, EXEC_ERROR);
+    assert_string_equal(r.message, "op new_container needs containers, not in this runtime yet");
+    assert_int_equal(r.thread, 0);
+    assert_int_equal(r.op_index, 1);
+    exec_result_free(&r);
+    program_free(&p);
+}
+
+/* pct: same seed ⇒ byte-identical trace and op log; different seeds ⇒ different traces */
+static void test_pct_determinism(void **state)
+{
+    (void)state;
+    program p;
+    parse_corpus("exec-mailbox-ping.scn", &p);
+    exec_result a, b;
+    run(&p, "pct", 11, NULL, &a);
+    run(&p, "pct", 11, NULL, &b);
+    assert_int_equal(a.verdict, EXEC_PASS);
+    assert_int_equal(b.verdict, EXEC_PASS);
+    assert_non_null(a.trace);
+    assert_non_null(a.op_log);
+    assert_string_equal(a.trace, b.trace);
+    assert_string_equal(a.op_log, b.op_log);
+    int differ = 0;
+    for (uint64_t seed = 12; seed < 20; seed++) {
+        exec_result c;
+        run(&p, "pct", seed, NULL, &c);
+        assert_int_equal(c.verdict, EXEC_PASS);
+        if (strcmp(c.trace, a.trace) != 0)
+            differ++;
+        exec_result_free(&c);
+    }
+    assert_true(differ >= 4);
+    /* the op log names every op once */
+    uint64_t total = 0;
+    for (uint32_t t = 0; t < p.nthreads; t++)
+        total += p.thread[t].nops;
+    size_t tokens = 1;
+    for (const char *c = a.op_log; *c; c++)
+        tokens += *c == ' ';
+    assert_int_equal(tokens, total);
+    exec_result_free(&a);
+    exec_result_free(&b);
+    program_free(&p);
+}
+
+/* merge-request-lost: caught by E2 at the stw, in every mode; clean runtime passes */
+static void test_mutant_merge_request_lost(void **state)
+{
+    (void)state;
+    program p;
+    parse_corpus("exec-merge-request.scn", &p);
+    static const char *const bug[] = {"merge-request-lost", NULL};
+    for (int m = 0; m < 3; m++) {
+        expect_pass(&p, modes[m], 5);
+        exec_result r;
+        run(&p, modes[m], 5, bug, &r);
+        if (r.verdict != EXEC_INVARIANT)
+            print_error("%s: %s %s\n", modes[m], exec_verdict_name(r.verdict), r.message);
+        assert_int_equal(r.verdict, EXEC_INVARIANT);
+        assert_string_equal(r.check, "E2");
+        assert_int_equal(r.thread, 1);
+        assert_int_equal(r.op_index, 2);
+        exec_result_free(&r);
+    }
+    program_free(&p);
+}
+
+/* reftotal-queue-unaccounted: RT at the stw (check_rate 1) or a leak without checks */
+static void test_mutant_reftotal_queue(void **state)
+{
+    (void)state;
+    program p;
+    parse_corpus("exec-merge-request.scn", &p);
+    static const char *const bug[] = {"reftotal-queue-unaccounted", NULL};
+    for (int m = 0; m < 3; m++) {
+        exec_result r;
+        run(&p, modes[m], 9, bug, &r);
+        assert_int_equal(r.verdict, EXEC_INVARIANT);
+        assert_string_equal(r.check, "RT");
+        exec_result_free(&r);
+    }
+    p.opt.check_rate = 0; /* no periodic checks: the end check still sees RT */
+    exec_result r;
+    run(&p, "free", 9, bug, &r);
+    assert_true(r.verdict == EXEC_INVARIANT || r.verdict == EXEC_LEAK);
+    if (r.verdict == EXEC_INVARIANT)
+        assert_string_equal(r.check, "RT");
+    assert_int_not_equal(r.leaked_reftotal, 0);
+    exec_result_free(&r);
+    program_free(&p);
+}
+
+/* shutdown with a running thread: its registers are orphans, no other leak is tolerated */
+static void test_shutdown_orphans(void **state)
+{
+    (void)state;
+    program p;
+    parse_corpus("exec-shutdown-running.scn", &p);
+    for (int m = 0; m < 3; m++)
+        for (uint64_t seed = 1; seed <= 5; seed++)
+            expect_pass(&p, modes[m], seed);
+    /* a leak the runtime makes is still one: reftotal-not-merged-at-exit with exiting threads */
+    program q;
+    parse_text("refstorm-scn 1\nthread t0 main\n  spawn t1\n  join t1\n  recv r0 m0\n  drop r0\n"
+               "thread t1 early spawn\n  new_leaf r0\n  send m0 r0\n", &q);
+    static const char *const bug[] = {"reftotal-not-merged-at-exit", NULL};
+    exec_result r;
+    run(&q, "free", 1, bug, &r);
+    assert_true(r.verdict == EXEC_LEAK || r.verdict == EXEC_INVARIANT);
+    exec_result_free(&r);
+    program_free(&q);
+    program_free(&p);
+}
+
+/* fail_alloc: the failed allocation leaves the register null; the program still passes */
+static void test_fail_alloc(void **state)
+{
+    (void)state;
+    program p;
+    parse_text("refstorm-scn 1\nthread t0 main\n  fail_alloc 1\n  new_leaf r0\n  send m0 r0\n"
+               "  new_leaf r1\n  send m1 r1\n  recv r2 m0\n  recv r3 m1\n", &p);
+    exec_result r;
+    run(&p, "pct", 1, NULL, &r);
+    assert_int_equal(r.verdict, EXEC_PASS);
+    exec_result_free(&r);
+    program_free(&p);
+}
+
+/* ---- the hang, in a child ---- */
+
+static const char hang_program[] =
+    "refstorm-scn 1\nname \"hang\"\ntimeout_ms 300\n"
+    "thread t0 main\n  spawn t1\n  yield\n  stw\n  new_leaf r0\n"
+    "thread t1 early spawn\n  spin 60000\n";
+
+static int hang_child(const char *mode)
+{
+    program p;
+    scn_error err;
+    if (scn_parse_buffer(hang_program, strlen(hang_program), "hang", &p, &err) < 0)
+        return 3;
+    exec_config c = {.mode = mode, .seed = 1};
+    exec_result r;
+    exec_run(&p, &c, &r);
+    return 4; /* the watchdog should have ended the process */
+}
+
+static char *spawn_self(const char *const argv_extra[], int *status)
+{
+    char tmpl[] = "/tmp/test_exec_XXXXXX";
+    int fd = mkstemp(tmpl);
+    assert_true(fd >= 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd, 2);
+    char *argv[8] = {"/proc/self/exe"};
+    int k = 1;
+    for (; argv_extra[k - 1]; k++)
+        argv[k] = (char *)argv_extra[k - 1];
+    argv[k] = NULL;
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    assert_int_equal(waitpid(pid, status, 0), pid);
+    off_t len = lseek(fd, 0, SEEK_END);
+    char *buf = malloc((size_t)len + 1);
+    assert_non_null(buf);
+    assert_int_equal(pread(fd, buf, (size_t)len, 0), len);
+    buf[len] = '\0';
+    close(fd);
+    unlink(tmpl);
+    return buf;
+}
+
+static bool under_tsan(void)
+{
+#if defined(__SANITIZE_THREAD__)
+    return true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+    return true;
+#endif
+#endif
+    return false;
+}
+
+static void test_hang_dump(void **state)
+{
+    (void)state;
+    for (int m = 0; m < 3; m += 2) { /* free and pct */
+        const char *args[] = {"--hang", modes[m], NULL};
+        int status;
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        char *out = spawn_self(args, &status);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != EXEC_HANG_EXIT_STATUS)
+            print_error("%s: status %d\n%s\n", modes[m], status, out);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), EXEC_HANG_EXIT_STATUS);
+        assert_true(secs < 20.0); /* 300 ms timeout + dump, far from the 60 s spin */
+        const char *begin = strstr(out, EXEC_HANG_BEGIN "\nverdict hang\n");
+        assert_non_null(begin);
+        assert_non_null(strstr(begin, EXEC_HANG_END));
+        assert_non_null(strstr(begin, "timeout_ms 300 "));
+        /* t1 is inside its spin, at the spin's schedule point, not blocked */
+        assert_non_null(strstr(begin, "thread 1 op 0 \"spin 60000\" point exec.spin wait 0 done 0"));
+        /* t0 is stuck either in the stw (waiting for t1 to poll) or in its end-of-program
+         * wait for t1 (if the pause came before t1 attached) */
+        assert_non_null(strstr(begin, "thread 0 op "));
+        assert_non_null(strstr(begin, "backtrace 0"));
+        assert_non_null(strstr(begin, "backtrace 1"));
+        if (!under_tsan()) /* TSan defers signals to threads blocked in raw syscalls */
+            assert_null(strstr(begin, "backtrace 1 unavailable"));
+        free(out);
+    }
+}
+
+/* ---- benchmark mode (by hand) ---- */
+
+static int bench(const char *mode, int n)
+{
+    char *path = repo_path("corpus/scn/exec-mailbox-ping.scn");
+    program p;
+    scn_error err;
+    if (scn_parse_file(path, &p, &err) < 0)
+        return 3;
+    free(path);
+    exec_config c = {.mode = mode};
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    int fails = 0;
+    for (int i = 0; i < n; i++) {
+        c.seed = (uint64_t)i;
+        exec_result r;
+        exec_run(&p, &c, &r);
+        fails += r.verdict != EXEC_PASS;
+        exec_result_free(&r);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    printf("%s: %d trials in %.3f s = %.0f trials/s (%d not pass)\n", mode, n, s, n / s, fails);
+    program_free(&p);
+    return fails != 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--hang") == 0)
+        return hang_child(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "--bench") == 0)
+        return bench(argv[2], atoi(argv[3]));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_complete),
+        cmocka_unit_test(test_unsupported_refused),
+        cmocka_unit_test(test_corpus_all_modes),
+        cmocka_unit_test(test_pct_determinism),
+        cmocka_unit_test(test_mutant_merge_request_lost),
+        cmocka_unit_test(test_mutant_reftotal_queue),
+        cmocka_unit_test(test_shutdown_orphans),
+        cmocka_unit_test(test_fail_alloc),
+        cmocka_unit_test(test_hang_dump),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
