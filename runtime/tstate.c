@@ -7,6 +7,7 @@
  * counts, delayed frees) are marked where they belong. */
 #include "tstate.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,17 +65,28 @@ int rs_tstate_bind(rs_tstate *ts)
     RS_ASSERT(!ts->bound);
     int st = rs_atomic_load_relaxed_int(&ts->state);
     RS_ASSERT(st == RS_TS_DETACHED || st == RS_TS_SUSPENDED || st == RS_TS_SHUTTING_DOWN);
-    rs_atomic_store_relaxed_uptr(&ts->thread_id, rs_thread_id());
+    /* Under HEAD_LOCK: a state shut out by shutdown is not bound any more; otherwise mark the
+     * bind in progress, so that shutdown, which may clear this state on our behalf, waits for
+     * it (a binding thread is DETACHED and counts as stopped) */
     rs_head_lock();
+    if (rs_atomic_load_relaxed_int(&ts->state) == RS_TS_SHUTTING_DOWN) {
+        rs_head_unlock();
+        return -1;
+    }
+    ts->binding = true;
     rs_tid_registry_add(rs_thread_id());
     rs_head_unlock();
+    rs_atomic_store_relaxed_uptr(&ts->thread_id, rs_thread_id());
     rs__tstate_set_current(ts);
     rs_brc_register(ts);
     rs_heap_bind(&ts->heap, rs_thread_id());
     /* release: pairs with the acquire load of heap walkers (rs_heap_walk_all) — the heap is
      * complete before anyone may walk it */
     rs_atomic_store_release_int(&ts->heap_initialized, 1);
+    rs_head_lock();
     ts->bound = true;
+    ts->binding = false; /* HEAD_LOCK: shutdown's wait in rs_tstate_delete_foreign sees both */
+    rs_head_unlock();
     return 0;
 }
 
@@ -202,6 +214,16 @@ void rs_tstate_exit(rs_tstate *ts)
 
 void rs_tstate_delete_foreign(rs_tstate *ts)
 {
+    /* the owner may still be inside rs_tstate_bind: let it finish (it publishes under
+     * HEAD_LOCK, which also orders its writes before our clear) */
+    rs_head_lock();
+    while (ts->binding) {
+        rs_head_unlock();
+        RS_SCHED("tstate.delete_foreign.wait_bind");
+        sched_yield();
+        rs_head_lock();
+    }
+    rs_head_unlock();
     if (!ts->cleared)
         tstate_clear(ts);
     tstate_delete(ts, false);

@@ -78,7 +78,8 @@ struct rs_tstate {
     RS_ATOMIC(int) refs;
 
     /* owner-only bookkeeping */
-    bool bound;
+    bool bound;                        /* HEAD_LOCK for writes; owner reads */
+    bool binding;                      /* HEAD_LOCK: rs_tstate_bind in progress */
     bool is_main;
     bool cleared;
     uint64_t spurious_interrupts;      /* ASYNC_EXC seen with no exception (E3) */

@@ -261,6 +261,42 @@ static void test_shutdown_with_live_threads(void **state)
     assert_int_equal(l.reftotal, N);
 }
 
+/* ---- shutdown racing threads that are still binding ---- */
+static void *binds_then_tries(void *p)
+{
+    worker *w = p;
+    for (int i = 0; i < w->idx * 50; i++)
+        sched_yield();
+    if (rs_tstate_bind(w->ts) == 0 && rs_tstate_attach(w->ts) == 0) {
+        rs_object *o = rs_leaf_new();
+        rs_decref(o);
+        while (rs_poll(w->ts, NULL) == 0)
+            sched_yield();
+    }
+    rs_tstate_release(w->ts);
+    return NULL;
+}
+
+static void test_shutdown_races_binding_threads(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 20; round++) {
+        rt_up();
+        enum { N = 4 };
+        worker w[N];
+        for (int i = 0; i < N; i++) {
+            w[i].ts = rs_tstate_new();
+            w[i].idx = (round + i) % N;
+            assert_int_equal(pthread_create(&w[i].th, NULL, binds_then_tries, &w[i]), 0);
+        }
+        rs_leaks l = rs_runtime_fini(); /* while some threads are still binding */
+        for (int i = 0; i < N; i++)
+            pthread_join(w[i].th, NULL);
+        assert_int_equal(l.blocks, 0);
+        assert_int_equal(l.reftotal, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_requesters),
         cmocka_unit_test(test_eval_breaker_version),
         cmocka_unit_test(test_shutdown_with_live_threads),
+        cmocka_unit_test(test_shutdown_races_binding_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
