@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 
+#include "deferred.h" /* deferred branch */
 #include "heap.h"
 #include "runtime.h"
 
@@ -87,6 +88,7 @@ static bool visit_object(void *block, size_t size, rs_heap_kind kind, void *arg)
     if (rs_is_immortal(o))
         return true;
     c->refsum += rs_refcnt(o);
+    if (rs_gc_bits(o) & RS_GC_DEFERRED) c->refsum -= RS_REF_DEFERRED; /* deferred branch: bias never in reftotal (§10) */
     intptr_t shared = rs_atomic_load_relaxed_iptr(&o->ob_ref_shared);
     if ((shared & RS_REF_SHARED_FLAG_MASK) == RS_REF_QUEUED) {
         /* B1: on the queue of the thread named by ob_tid */
@@ -188,6 +190,7 @@ bool rs_check_world(rs_violation *v)
                             "reference total %ld != sum of live objects' counts %ld (drift %+ld)",
                             (long)total, (long)c.refsum, (long)(total - c.refsum));
     }
+    ok = ok && rs_check_stacks(v) && rs_check_immortalize(v); /* deferred branch: D2, D4, D5 */
     ok = ok && rs_qsbr_check_locked(v) && rs_delayed_check_locked(v); /* Q1–Q5 (qsbr branch) */
     rs_head_unlock();
     free(c.entries);
