@@ -183,6 +183,7 @@ bool rs_check_world(rs_violation *v)
     if (ok)
         ok = rs_heap_check(NULL, v) &&
              (rs_heap_visit_abandoned(RS_HEAP_ALL_OBJECTS, visit_object, &c) || c.ok) && c.ok;
+    ok = ok && rs_check_stacks(v) && rs_check_immortalize(v); /* deferred branch: D2, D4, D5 */
     if (ok) {
         intptr_t total = rs_get_reftotal_locked();
         if (total != c.refsum)
@@ -190,7 +191,6 @@ bool rs_check_world(rs_violation *v)
                             "reference total %ld != sum of live objects' counts %ld (drift %+ld)",
                             (long)total, (long)c.refsum, (long)(total - c.refsum));
     }
-    ok = ok && rs_check_stacks(v) && rs_check_immortalize(v); /* deferred branch: D2, D4, D5 */
     ok = ok && rs_qsbr_check_locked(v) && rs_delayed_check_locked(v); /* Q1–Q5 (qsbr branch) */
     rs_head_unlock();
     free(c.entries);

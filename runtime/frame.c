@@ -123,10 +123,10 @@ int rs_frame_stack_push(rs_frame *f, rs_stackref r)
 void rs_frame_clear(rs_frame *f)
 {
     RS_ASSERT(f->stackpointer != NULL);
-    /* newest first; each slot is nulled before its close (a destructor may scan the frame) */
+    /* newest first; the stackpointer drops below a slot before its close (a destructor may
+     * scan the frame), and the slot keeps its dead bits, as memory above a stackpointer may */
     while (f->stackpointer > f->localsplus) {
         rs_stackref r = *--f->stackpointer;
-        *f->stackpointer = RS_SR_NULL;
         rs_sr_close(r);
     }
     rs_stackref fn = f->f_funcobj, ex = f->f_executable;
