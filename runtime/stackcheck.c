@@ -11,7 +11,7 @@
  * sorted array (plain malloc: no allocation in a walked heap), then looks every stack
  * reference up in it.  A reference not found is read only if its page holds some allocated
  * object block (so the page is live and the block's first 24 bytes are readable) — then it
- * names a freed block — or if it could be a static object outside every heap. */
+ * names a freed block — or if it lies in the executable's image, where static objects are. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -19,6 +19,9 @@
 #include "deferred.h"
 #include "heap.h"
 #include "runtime.h"
+
+/* linker-provided bounds of the executable's image (GNU ld, lld) */
+extern char __executable_start[], _end[];
 
 typedef struct blocks_ctx {
     uintptr_t *addrs;
@@ -102,9 +105,11 @@ static bool check_ref(blocks_ctx *c, const rs_tstate *t, rs_stackref r, const ch
         return rs_violate(c->v, "D4", (const void *)p,
                           "thread %lu %s: %s reference names a freed block",
                           (unsigned long)t->id, where, rs_sr_is_tagged(r) ? "tagged" : "strong");
-    /* outside every live object page: only a static object may be there */
+    /* outside every live object page: only a static object may be there, and statics live
+     * in the executable's image (the runtime is linked statically), so nothing else is read */
     const rs_object *o = (const rs_object *)p;
-    if ((p & 7) == 0 && (rs_atomic_load_relaxed_u16(&o->ob_flags) & RS_OBF_STATIC))
+    if ((p & 7) == 0 && p >= (uintptr_t)__executable_start && p + sizeof(rs_object) <= (uintptr_t)_end &&
+        (rs_atomic_load_relaxed_u16(&o->ob_flags) & RS_OBF_STATIC))
         return true;
     return rs_violate(c->v, "D4", (const void *)p,
                       "thread %lu %s: reference names no allocated object", (unsigned long)t->id,

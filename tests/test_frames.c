@@ -525,6 +525,9 @@ static void test_d2_d4_fire(void **state)
     rs_decref(leaf);
     assert_string_equal(world_violation(me, &v), "D4");
     assert_ptr_equal(v.obj, leaf);
+    /* D4: bits that name no object at all (unfilled memory); never dereferenced */
+    f->localsplus[1] = (rs_stackref){(uintptr_t)0x5000 | RS_TAG_DEFERRED};
+    assert_string_equal(world_violation(me, &v), "D4");
     f->localsplus[1] = RS_SR_NULL;
     assert_world_clean(me);
     rs_frame_pop(me);
