@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 
+#include "deferred.h" /* deferred branch */
 #include "heap.h"
 #include "runtime.h"
 
@@ -87,6 +88,7 @@ static bool visit_object(void *block, size_t size, rs_heap_kind kind, void *arg)
     if (rs_is_immortal(o))
         return true;
     c->refsum += rs_refcnt(o);
+    if (rs_gc_bits(o) & RS_GC_DEFERRED) c->refsum -= RS_REF_DEFERRED; /* deferred branch: bias never in reftotal (§10) */
     intptr_t shared = rs_atomic_load_relaxed_iptr(&o->ob_ref_shared);
     if ((shared & RS_REF_SHARED_FLAG_MASK) == RS_REF_QUEUED) {
         /* B1: on the queue of the thread named by ob_tid */
@@ -181,6 +183,7 @@ bool rs_check_world(rs_violation *v)
     if (ok)
         ok = rs_heap_check(NULL, v) &&
              (rs_heap_visit_abandoned(RS_HEAP_ALL_OBJECTS, visit_object, &c) || c.ok) && c.ok;
+    ok = ok && rs_check_stacks(v) && rs_check_immortalize(v); /* deferred branch: D2, D4, D5 */
     if (ok) {
         intptr_t total = rs_get_reftotal_locked();
         if (total != c.refsum)

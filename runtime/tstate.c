@@ -14,6 +14,7 @@
 #include "bugs.h"
 #include "fatal.h"
 #include "hooks.h"
+#include "immortal.h" /* deferred branch */
 #include "runtime.h"
 
 static _Thread_local rs_tstate *tls_current;
@@ -57,6 +58,7 @@ rs_tstate *rs_tstate_new(void)
     rs_head_unlock();
     rs_qsbr_register(ts, qsbr_idx); /* qsbr branch: after HEAD_UNLOCK */
     RS_SCHED("tstate.new.linked");
+    rs_immortalize_on_new_thread(ts); /* deferred branch: §3.6 trigger (non-main states only) */
     return ts;
 }
 
@@ -152,6 +154,7 @@ static void unlink_locked(rs_tstate *ts)
 static void tstate_clear(rs_tstate *ts)
 {
     RS_ASSERT(!ts->cleared);
+    rs_frames_clear_thread(ts); /* deferred branch: pop/close frames and C-stack refs, free the data stack */
     /* (1) freelists: a later mechanism (runtime lifetime issue) */
     /* (2) drain BRC queues and leave the table */
     rs_brc_remove(ts);

@@ -1,0 +1,61 @@
+/* code.h — code objects, functions and generators (SPEC §0.1).  Owned by code.c.
+ *
+ * All three are GC objects (RS_TPFLAGS_GC, allocated tracked in the GC heap).  Code objects
+ * and functions are always deferred (set_deferred at creation: the shared count carries
+ * RS_REF_DEFERRED, or the object is immortalised while temporary immortalisation is active);
+ * generators are not deferred.
+ *
+ *   code      nconsts constant slots (strong references to fresh leaves, built inside an
+ *             immortalisation suppression scope: "compile"), nlocalsplus, stacksize
+ *   function  a strong reference to its code and to its globals (a container, or NULL)
+ *   generator its own frame (owner GENERATOR, a MEM block), built like a thread frame; its
+ *             tp_traverse reports the frame's references, tagged ones with tagged = 1
+ *
+ * Fields are immutable after creation except the generator's frame slots (owner of the
+ * generator only, or under STW).  tp_clear (GC phase 4) drops the held references. */
+#ifndef RS_CODE_H
+#define RS_CODE_H
+
+#include <stdint.h>
+
+#include "frame.h"
+#include "object.h"
+
+#define RS_CODE_MAX_CONSTS 8
+
+typedef struct rs_code {
+    rs_object ob_base;
+    uint32_t nconsts, nlocalsplus, stacksize;
+    rs_object *consts[RS_CODE_MAX_CONSTS];   /* strong; NULL after tp_clear */
+} rs_code;
+
+typedef struct rs_function {
+    rs_object ob_base;
+    rs_object *code;      /* strong */
+    rs_object *globals;   /* strong, or NULL */
+} rs_function;
+
+/* generator behaviours (SPEC §0.1); only FIN_NONE is implemented so far */
+enum { RS_GEN_FIN_NONE = 0 };
+
+typedef struct rs_gen {
+    rs_object ob_base;
+    rs_frame *frame;      /* owned MEM block; NULL after tp_clear */
+    int behaviour;
+} rs_gen;
+
+extern rs_type rs_code_type, rs_function_type, rs_gen_type;
+
+/* Compile a code object with nconsts fresh leaf constants (≤ RS_CODE_MAX_CONSTS), inside an
+ * immortalisation suppression scope.  nlocalsplus, stacksize ≤ RS_FRAME_MAX_SLOTS.  A new
+ * (strong) reference, or NULL on allocation failure or bad sizes. */
+rs_object *rs_code_new(uint32_t nconsts, uint32_t nlocalsplus, uint32_t stacksize);
+/* A function of `code` with `globals` (NULL allowed).  New reference or NULL. */
+rs_object *rs_function_new(rs_object *code, rs_object *globals);
+/* A generator with its own frame of `code`.  New reference or NULL. */
+rs_object *rs_gen_new(rs_object *code, int behaviour);
+static inline rs_frame *rs_gen_frame(rs_object *gen) { return ((rs_gen *)gen)->frame; }
+
+static inline int rs_is_code(const rs_object *o) { return o->ob_type == &rs_code_type; }
+
+#endif
