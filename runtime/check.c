@@ -60,6 +60,7 @@ typedef struct world_ctx {
     intptr_t refsum;          /* Σ refcnt of mortal objects */
     queue_entry *entries;     /* every BRC queue entry, sorted by object */
     size_t nentries;
+    rs_freelist_set freelisted; /* freelist: dead blocks on freelists, skipped by the walk */
 } world_ctx;
 
 static int cmp_entry(const void *a, const void *b)
@@ -82,11 +83,15 @@ static bool visit_object(void *block, size_t size, rs_heap_kind kind, void *arg)
     (void)kind;
     world_ctx *c = arg;
     rs_object *o = block;
+    if (rs_freelist_set_contains(&c->freelisted, o)) /* freelist: dead, checked by F3 */
+        return true;
     if (!rs_check_object(o, c->v))
         return c->ok = false;
     if (rs_is_immortal(o))
         return true;
     c->refsum += rs_refcnt(o);
+    if (rs_gc_bits(o) & RS_GC_DEFERRED) /* typeid/deferred: the bias is never in reftotal (SPEC §10) */
+        c->refsum -= RS_REF_DEFERRED;
     intptr_t shared = rs_atomic_load_relaxed_iptr(&o->ob_ref_shared);
     if ((shared & RS_REF_SHARED_FLAG_MASK) == RS_REF_QUEUED) {
         /* B1: on the queue of the thread named by ob_tid */
@@ -170,6 +175,8 @@ bool rs_check_world(rs_violation *v)
      * touches no objects); the lock keeps the list and the totals steady while we walk */
     rs_head_lock();
     bool ok = check_threads(&c);
+    ok = ok && rs_freelist_check_locked(v, &c.freelisted); /* freelist: F2, F3 */
+    ok = ok && rs_typeid_check_locked(v);                  /* typeid: T1–T4 */
     for (rs_tstate *t = rs_rt.threads; ok && t; t = t->next) {
         /* G6: only heaps that are published as initialised are walked */
         if (!rs_atomic_load_acquire_int(&t->heap_initialized)) /* pairs with rs_tstate_bind */
@@ -183,6 +190,7 @@ bool rs_check_world(rs_violation *v)
              (rs_heap_visit_abandoned(RS_HEAP_ALL_OBJECTS, visit_object, &c) || c.ok) && c.ok;
     if (ok) {
         intptr_t total = rs_get_reftotal_locked();
+        c.refsum += rs_typeid_refsum(); /* typeid: per-thread type terms (T1) */
         if (total != c.refsum)
             ok = rs_violate(v, "RT", NULL,
                             "reference total %ld != sum of live objects' counts %ld (drift %+ld)",
@@ -191,6 +199,7 @@ bool rs_check_world(rs_violation *v)
     ok = ok && rs_qsbr_check_locked(v) && rs_delayed_check_locked(v); /* Q1–Q5 (qsbr branch) */
     rs_head_unlock();
     free(c.entries);
+    rs_freelist_set_free(&c.freelisted); /* freelist */
     return ok;
 }
 
