@@ -147,8 +147,13 @@ void rs_type_heap_drop_testonly(rs_tstate *ts, rs_type *type)
     rs_typeid_merge_all_locked();
     rs_head_unlock();
     rs_gc_bits_clear(o, RS_GC_DEFERRED); /* STW writer */
-    /* seq_cst: as every RMW on the shared field (pairs with decref_shared's CAS) */
-    rs_atomic_add_seq_cst_iptr(&o->ob_ref_shared, -RS_REF_SHARED(RS_REF_DEFERRED, 0));
+    /* the bias goes, then merge_refcount(o, 0) (SPEC §7.1; the GC's helper, written out here):
+     * with the bias gone the shared count may be negative against a positive local count */
+    intptr_t shared = rs_atomic_load_relaxed_iptr(&o->ob_ref_shared) - RS_REF_SHARED(RS_REF_DEFERRED, 0);
+    intptr_t n = (intptr_t)rs_atomic_load_relaxed_u32(&o->ob_ref_local) + (shared >> RS_REF_SHARED_SHIFT);
+    rs_atomic_store_relaxed_uptr(&o->ob_tid, 0);
+    rs_atomic_store_relaxed_u32(&o->ob_ref_local, 0);
+    rs_atomic_store_relaxed_iptr(&o->ob_ref_shared, RS_REF_SHARED(n, RS_REF_MERGED));
     rs_typeid_release(type);
     rs_start_the_world(ts);
     rs_decref(o); /* the creator's reference */

@@ -39,8 +39,8 @@ rs_type *rs_type_new_heap_from(rs_tstate *ts, const char *name, const rs_type *b
 rs_object *rs_instance_new(rs_tstate *ts, rs_type *type);
 
 /* TEST-ONLY path freeing a heap type while the GC cannot (SPEC §3.4 done by hand): stops the
- * world, disables deferral (clears DEFERRED, removes the bias), merges every thread's per-thread
- * counts, releases the id, restarts the world, then drops the creator's reference `ts` holds.
+ * world, merges every thread's per-thread counts, disables deferral (clears DEFERRED, removes
+ * the bias, merge_refcount(o, 0): the count moves to the shared field, MERGED), releases the id, restarts the world, then drops the creator's reference `ts` holds.
  * The type is freed when its last instance is gone.  Not for immortal types. */
 void rs_type_heap_drop_testonly(rs_tstate *ts, rs_type *type);
 
