@@ -181,6 +181,8 @@ void rs_typeid_merge(rs_tstate *t)
         rs_object *o = p->table[i].obj;
         if (o == NULL)
             rs_fatal("T3: per-thread type counts for an entry with no type", NULL);
+        if (rs_rt.opts.validate && !rs_heap_block_allocated(o)) /* Vfree */
+            rs_fatal("T3: merging per-thread type counts into a freed type", o);
         /* seq_cst: like every RMW on the shared field, pairs with the seq_cst CASes of
          * decref_shared and merge_zero_local on other threads (count moves, flags kept) */
         rs_atomic_add_seq_cst_iptr(&o->ob_ref_shared, RS_REF_SHARED(n, 0));

@@ -31,7 +31,10 @@ static inline bool rs_type_is_heap(const rs_object *o) { return o->ob_type == &r
  * rs_type_new_heap_from with their static base type).  Owned by ts (count 1), tracked,
  * deferred, with a unique id (0 if the pool could not grow).  NULL on allocation failure. */
 rs_type *rs_type_new_heap(rs_tstate *ts, const char *name, rs_kind base_kind);
-/* As above, instances laid out and behaving like those of the static type `base`. */
+/* As above, instances laid out and behaving like those of the static type `base`.  The
+ * instances' destructor runs base->tp_dealloc, then drops the type reference: a base whose
+ * destructor may defer the free (trashcan) or resurrect must not be used until that order is
+ * revisited (the type must outlive the block's last use of ob_type). */
 rs_type *rs_type_new_heap_from(rs_tstate *ts, const char *name, const rs_type *base);
 
 /* A new instance of the heap type (owned, count 1), holding a type reference; untracked
