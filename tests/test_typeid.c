@@ -311,6 +311,23 @@ static void test_grow_fault_gives_id_zero(void **state)
     rs_decref(i);
     assert_int_equal(rs_refcnt(&t->ob_base), 1 + bias());
     rs_type_heap_drop_testonly(me, t);
+
+    /* a full pool whose doubling fails: the next type goes without an id, the others keep theirs */
+    rs_type *full[RS_TYPEID_POOL_MIN];
+    for (int i = 0; i < RS_TYPEID_POOL_MIN; i++) {
+        full[i] = rs_type_new_heap(me, "F", RS_KIND_LEAF);
+        assert_int_equal(id_of(full[i]), (uintptr_t)i + 1);
+    }
+    fail_only("typeid.grow");
+    rs_type *extra = rs_type_new_heap(me, "X", RS_KIND_LEAF);
+    fail_none();
+    assert_int_equal(rs_atomic_load_relaxed_int(&fault_hits), 1);
+    assert_int_equal(id_of(extra), 0);
+    assert_int_equal(rs_atomic_load_relaxed_uptr(&rs_rt.typeids.size), RS_TYPEID_POOL_MIN);
+    assert_world_clean(me);
+    rs_type_heap_drop_testonly(me, extra);
+    for (int i = 0; i < RS_TYPEID_POOL_MIN; i++)
+        rs_type_heap_drop_testonly(me, full[i]);
     rt_down();
 }
 
@@ -418,6 +435,34 @@ static void test_immortal_type_is_not_counted(void **state)
     rt_down();
 }
 
+/* ---- the dict slot: traversed, dropped by the type's destructor ---- */
+static int count_visit(rs_object *o, int tagged, void *arg)
+{
+    rs_object **seen = arg;
+    assert_int_equal(tagged, 0);
+    *seen = o;
+    return 0;
+}
+
+static void test_dict_slot(void **state)
+{
+    (void)state;
+    rt_up();
+    rs_tstate *me = rs_tstate_current();
+    rs_type *t = rs_type_new_heap(me, "WithDict", RS_KIND_LEAF);
+    rs_object *d = rs_leaf_new();
+    rs_atomic_store_release_ptr(&t->tp_dict, d); /* the type now holds d's reference */
+    rs_object *seen = NULL;
+    assert_int_equal(rs_heaptype_type.tp_traverse(&t->ob_base, count_visit, &seen), 0);
+    assert_ptr_equal(seen, d);
+    assert_world_clean(me);
+    uint64_t leaves0 = rs_atomic_load_relaxed_u64(&rs_leaf_type.tp_deallocs);
+    rs_type_heap_drop_testonly(me, t);
+    assert_int_equal(rs_atomic_load_relaxed_u64(&rs_leaf_type.tp_deallocs) - leaves0, 1);
+    assert_world_clean(me);
+    rt_down();
+}
+
 /* ---- mutant typeid-pool-not-finalized: the table is left allocated at shutdown ---- */
 static rs_leaks run_one_type_then_fini(void)
 {
@@ -453,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_array_fault_falls_back),
         cmocka_unit_test(test_validators_fire),
         cmocka_unit_test(test_immortal_type_is_not_counted),
+        cmocka_unit_test(test_dict_slot),
         cmocka_unit_test(test_mutant_pool_not_finalized),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
