@@ -61,6 +61,7 @@ typedef struct world_ctx {
     intptr_t refsum;          /* Σ refcnt of mortal objects */
     queue_entry *entries;     /* every BRC queue entry, sorted by object */
     size_t nentries;
+    rs_freelist_set freelisted; /* freelist: dead blocks on freelists, skipped by the walk */
 } world_ctx;
 
 static int cmp_entry(const void *a, const void *b)
@@ -83,6 +84,8 @@ static bool visit_object(void *block, size_t size, rs_heap_kind kind, void *arg)
     (void)kind;
     world_ctx *c = arg;
     rs_object *o = block;
+    if (rs_freelist_set_contains(&c->freelisted, o)) /* freelist: dead, checked by F3 */
+        return true;
     if (!rs_check_object(o, c->v))
         return c->ok = false;
     if (rs_is_immortal(o))
@@ -172,6 +175,8 @@ bool rs_check_world(rs_violation *v)
      * touches no objects); the lock keeps the list and the totals steady while we walk */
     rs_head_lock();
     bool ok = check_threads(&c);
+    ok = ok && rs_freelist_check_locked(v, &c.freelisted); /* freelist: F2, F3 */
+    ok = ok && rs_typeid_check_locked(v);                  /* typeid: T1–T4 */
     for (rs_tstate *t = rs_rt.threads; ok && t; t = t->next) {
         /* G6: only heaps that are published as initialised are walked */
         if (!rs_atomic_load_acquire_int(&t->heap_initialized)) /* pairs with rs_tstate_bind */
@@ -183,9 +188,10 @@ bool rs_check_world(rs_violation *v)
     if (ok)
         ok = rs_heap_check(NULL, v) &&
              (rs_heap_visit_abandoned(RS_HEAP_ALL_OBJECTS, visit_object, &c) || c.ok) && c.ok;
-    ok = ok && rs_check_stacks(v) && rs_check_immortalize(v); /* deferred branch: D2, D4, D5 */
+    ok = ok && rs_check_stacks(v, &c.freelisted) && rs_check_immortalize(v); /* deferred branch: D2, D4, D5 */
     if (ok) {
         intptr_t total = rs_get_reftotal_locked();
+        c.refsum += rs_typeid_refsum(); /* typeid: per-thread type terms (T1) */
         if (total != c.refsum)
             ok = rs_violate(v, "RT", NULL,
                             "reference total %ld != sum of live objects' counts %ld (drift %+ld)",
@@ -194,6 +200,7 @@ bool rs_check_world(rs_violation *v)
     ok = ok && rs_qsbr_check_locked(v) && rs_delayed_check_locked(v); /* Q1–Q5 (qsbr branch) */
     rs_head_unlock();
     free(c.entries);
+    rs_freelist_set_free(&c.freelisted); /* freelist */
     return ok;
 }
 

@@ -49,6 +49,8 @@ void rs_deferred_test_release(rs_object *o, intptr_t nrefs);
  * object of every published heap and the abandoned pool; D4 on every thread's c_stack_refs
  * and THREAD frames (every non-null reference names an allocated object block, or a static
  * object).  True if sound, else false with *v filled ("D2", "D4"). */
-bool rs_check_stacks(rs_violation *v);
+struct rs_freelist_set;
+/* D2, D4 under STW; `dead` (may be NULL) lists freelisted blocks, which count as freed */
+bool rs_check_stacks(rs_violation *v, const struct rs_freelist_set *dead);
 
 #endif

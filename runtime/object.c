@@ -7,6 +7,7 @@
 #include "object.h"
 
 #include "fatal.h"
+#include "freelist.h" /* freelist: the alloc/free seam */
 #include "heap.h"
 #include "runtime.h"
 #include "tstate.h"
@@ -71,10 +72,13 @@ rs_object *rs_object_alloc(rs_type *type, int gc)
     rs_tstate *ts = rs_tstate_current();
     if (ts == NULL)
         rs_fatal("object allocation by a thread without a thread state", NULL);
-    rs_object *o = rs_heap_alloc(&ts->heap, gc ? RS_HEAP_GC : RS_HEAP_OBJECT, type->tp_basicsize);
-    if (o == NULL)
-        return NULL;
-    rs_new_reference(o, type);
+    rs_object *o = rs_freelist_alloc(ts, type, gc); /* freelist: recycled block, already new_reference'd */
+    if (o == NULL) {
+        o = rs_heap_alloc(&ts->heap, gc ? RS_HEAP_GC : RS_HEAP_OBJECT, type->tp_basicsize);
+        if (o == NULL)
+            return NULL;
+        rs_new_reference(o, type);
+    }
     if (gc)
         rs_gc_bits_set(o, RS_GC_TRACKED);
     return o;
@@ -85,6 +89,8 @@ void rs_object_free(rs_object *o)
     rs_tstate *ts = rs_tstate_current();
     if (ts == NULL)
         rs_fatal("object free by a thread without a thread state", o);
+    if (rs_freelist_free(ts, o)) /* freelist: cached on the caller's list */
+        return;
     rs_heap_free(&ts->heap, o);
 }
 

@@ -119,6 +119,11 @@ rs_leaks rs_runtime_fini(void)
     rs_delayed_abandon(me);
     rs_delayed_fini(me);
 
+    /* typeid: (6) exit step 3 of the main state, early: (8) the pool goes next, and it needs
+     * the main heap; the exit below finds the counts already finalised */
+    rs_typeid_tstate_fini(me); /* typeid */
+    rs_typeid_pool_fini(me);   /* typeid: (8) finalise the type-id pool */
+
     /* (6) clear the main state; (10) delete it, folding its totals */
     rs_tstate_exit(me);
     rs_rt.main = NULL;

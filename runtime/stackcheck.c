@@ -17,6 +17,7 @@
 
 #include "code.h"
 #include "deferred.h"
+#include "freelist.h"
 #include "heap.h"
 #include "runtime.h"
 
@@ -24,6 +25,7 @@
 extern char __executable_start[], _end[];
 
 typedef struct blocks_ctx {
+    const rs_freelist_set *dead; /* freelisted blocks: allocated but dead (freelist.c) */
     uintptr_t *addrs;
     size_t n, cap;
     rs_violation *v;
@@ -36,6 +38,8 @@ static bool gather_block(void *block, size_t size, rs_heap_kind kind, void *arg)
     (void)kind;
     blocks_ctx *c = arg;
     rs_object *o = block;
+    if (c->dead && rs_freelist_set_contains(c->dead, o))
+        return true; /* dead: a reference to it is a reference to a freed block */
     uint8_t bits = rs_gc_bits(o);
     if (bits & RS_GC_DEFERRED) {
         if (!(bits & RS_GC_TRACKED))
@@ -134,9 +138,9 @@ static bool check_thread(blocks_ctx *c, const rs_tstate *t)
     return true;
 }
 
-bool rs_check_stacks(rs_violation *v)
+bool rs_check_stacks(rs_violation *v, const rs_freelist_set *dead)
 {
-    blocks_ctx c = {.v = v, .ok = true};
+    blocks_ctx c = {.dead = dead, .v = v, .ok = true};
     for (rs_tstate *t = rs_rt.threads; c.ok && t; t = t->next)
         if (rs_atomic_load_acquire_int(&t->heap_initialized)) /* pairs with rs_tstate_bind (G6) */
             rs_heap_visit_tld(&t->heap, RS_HEAP_ALL_OBJECTS, gather_block, &c);

@@ -155,10 +155,12 @@ static void tstate_clear(rs_tstate *ts)
 {
     RS_ASSERT(!ts->cleared);
     rs_frames_clear_thread(ts); /* deferred branch: pop/close frames and C-stack refs, free the data stack */
-    /* (1) freelists: a later mechanism (runtime lifetime issue) */
+    /* (1) freelists: the final clear of this thread's lists */
+    rs_freelists_exit(ts); /* freelist */
     /* (2) drain BRC queues and leave the table */
     rs_brc_remove(ts);
-    /* (3) per-thread type counts: a later mechanism */
+    /* (3) per-thread type counts: merge and finalise */
+    rs_typeid_tstate_fini(ts); /* typeid */
     /* (4) abandon the delayed-free queue onto the runtime queue (qsbr branch) */
     rs_delayed_abandon(ts);
     /* (5) abandon heap pages */

@@ -25,6 +25,17 @@ static inline void rt_up(void)
     assert_int_equal(rs_runtime_init(&o), 0);
 }
 
+/* as rt_up, with temporary immortalisation off: for tests of mortal deferred objects (heap
+ * types) that start threads, which would otherwise make those objects immortal (SPEC §3.6) */
+static inline void rt_up_mortal(void)
+{
+    rs_options o;
+    rs_options_default(&o);
+    o.validate = true;
+    o.immortalize_deferred = false;
+    assert_int_equal(rs_runtime_init(&o), 0);
+}
+
 /* shut down and require zero leaks */
 static inline void rt_down(void)
 {
