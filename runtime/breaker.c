@@ -55,7 +55,7 @@ int rs_poll(rs_tstate *ts, void **exc_out)
     }
     if (eb & RS_EB_GC_SCHEDULED) {
         rs_eval_breaker_clear(ts, RS_EB_GC_SCHEDULED);
-        /* the collector (a later mechanism) handles it */
+        rs_gc_handle_scheduled(ts); /* gc: SPEC §7.5 */
     }
     if (eb & RS_EB_ASYNC_EXC) {
         rs_eval_breaker_clear(ts, RS_EB_ASYNC_EXC);

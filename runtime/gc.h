@@ -1,12 +1,35 @@
-/* gc.h — the garbage collector (SPEC §7): state and API.  Owned by the GC mechanism (gc.c). */
+/* gc.h — the garbage collector (SPEC §7): state, API, scheduling and validators.
+ *
+ * A non-generational stop-the-world mark-and-sweep collector over every GC heap (gc.c drives
+ * the phases of gc_phases.c; gc_sched.c decides when; gc_check.c validates).  It owns no
+ * pre-header: during STW #1 an UNREACHABLE object's ob_tid holds its signed gc_refs, and its
+ * worklists link through ob_tid.
+ *
+ * State equations (checked by rs_gc_check_locked, under STW):
+ *   G1  collecting == 0 ⇒ no object is UNREACHABLE and no ob_tid holds gc_refs
+ *   G3  collecting == 0 ⇒ no object is ALIVE (error exits restore everything)
+ *   G4  collecting ∈ {0, 1}: one collection at a time (CAS 0 → 1 at entry)
+ *   G7  young.count == Σ flushed_since_reset + flushed_folded (per-thread flushes of live
+ *       and deleted thread states since the last reset)
+ *   G2  (between phases, rs_gc_check_worklist) worklist entries are MERGED and hold ≥ 1
+ *
+ * Hook points where other mechanisms plug in (weak symbols, so this links with none of them;
+ * each is called only if defined — see gc_phases.c for the exact signatures):
+ *   rs_frames_visit_thread   stacks (§3.3)          rs_weakrefs_clear   weakrefs (step 7)
+ *   rs_weakref_run_callback  phase 2 callbacks       rs_typeid_merge_thread  type counts (1.2)
+ *   rs_freelists_clear       phase 3/4 freelists     rs_typeid_release   de-deferral of types
+ *   rs_generator_strengthen  de-deferral of generators (§3.4) */
 #ifndef RS_GC_H
 #define RS_GC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "atomic.h"
+#include "violation.h"
 
 typedef struct rs_tstate rs_tstate;
+typedef struct rs_object rs_object;
 
 typedef enum rs_gc_reason { RS_GC_HEAP, RS_GC_MANUAL, RS_GC_SHUTDOWN } rs_gc_reason;
 
@@ -25,7 +48,42 @@ typedef struct rs_gc_runtime {
     RS_ATOMIC(int64_t) young_count;
     RS_ATOMIC(int64_t) t0, t1, t2;
     RS_ATOMIC(int64_t) long_lived_total;
-    RS_ATOMIC(uint64_t) collections[3];   /* per reason */
+    RS_ATOMIC(uint64_t) collections[3];   /* per reason, completed (relaxed add) */
+    RS_ATOMIC(int64_t) flushed_folded;    /* G7: flushed_since_reset of deleted states (HEAD_LOCK) */
+    RS_ATOMIC(uint64_t) collected;        /* objects cleared by phase 4 (statistics) */
+    RS_ATOMIC(uint64_t) failed;           /* collections that took an error exit */
+    rs_tstate *collector;                 /* the collecting thread (written by it while collecting) */
 } rs_gc_runtime;
+
+/* Collect (SPEC §7.2).  ts: the caller, attached, no collection of its own running.  Returns
+ * the number of unreachable objects cleared (≥ 0), 0 if another collection runs, the GC is
+ * disabled (MANUAL) or not due (HEAP), or -1 after an error exit (OOM in marking, §7.3, or in
+ * the resurrection check: everything restored, nothing freed that was reachable). */
+int rs_gc_collect(rs_tstate *ts, rs_gc_reason reason);
+
+/* ---- scheduling (gc_sched.c, SPEC §7.5) ---- */
+void rs_gc_init(void);                       /* at runtime init: options → state */
+void rs_gc_on_alloc(rs_tstate *ts);          /* a GC-heap object was allocated (owner) */
+void rs_gc_on_free(rs_tstate *ts);           /* a GC-heap object was freed by ts */
+bool rs_gc_should_collect(void);
+void rs_gc_handle_scheduled(rs_tstate *ts);  /* rs_poll's GC_SCHEDULED handler */
+int rs_gc_enable(void);                      /* both return the previous state */
+int rs_gc_disable(void);
+bool rs_gc_is_enabled(void);
+void rs_gc_set_threshold(int64_t t0, int64_t t1, int64_t t2);
+int64_t rs_gc_get_count(void);              /* young.count; resets nothing */
+void rs_gc_tstate_fold(rs_tstate *ts);       /* at thread delete, HEAD_LOCK held (G7) */
+
+/* ---- validators (gc_check.c) ---- */
+/* Under STW with HEAD_LOCK held (called from rs_check_world): G4, G7; with no collection
+ * running, G1 and G3 over every GC heap. */
+bool rs_gc_check_locked(rs_violation *v);
+/* G2: every entry of a worklist (linked through ob_tid from head) is MERGED with count ≥ 1;
+ * `unreachable` lists also require UNREACHABLE. */
+bool rs_gc_check_worklist(rs_object *head, bool unreachable, rs_violation *v);
+
+/* Test/repair helper, under STW: restore_tid + clear UNREACHABLE/ALIVE on every tracked mortal
+ * object (the error exit's restore, §7.3). */
+void rs_gc_restore_all_stw(void);
 
 #endif

@@ -81,6 +81,8 @@ rs_object *rs_object_alloc(rs_type *type, int gc)
     }
     if (gc)
         rs_gc_bits_set(o, RS_GC_TRACKED);
+    if (gc)
+        rs_gc_on_alloc(ts); /* gc: scheduling counts GC-heap allocations (SPEC §7.5) */
     return o;
 }
 
@@ -89,6 +91,8 @@ void rs_object_free(rs_object *o)
     rs_tstate *ts = rs_tstate_current();
     if (ts == NULL)
         rs_fatal("object free by a thread without a thread state", o);
+    if (rs_heap_block_kind(o) == RS_HEAP_GC)
+        rs_gc_on_free(ts); /* gc: scheduling counts GC-heap frees (SPEC §7.5) */
     if (rs_freelist_free(ts, o)) /* freelist: cached on the caller's list */
         return;
     rs_heap_free(&ts->heap, o);

@@ -184,6 +184,7 @@ static void tstate_delete(rs_tstate *ts, bool own_thread)
         rs_atomic_store_relaxed_iptr(&ts->reftotal, 0);
     }
     rs_heap_fold_blocks(&ts->heap);
+    rs_gc_tstate_fold(ts); /* gc: G7 keeps exited threads' flushes */
     rs_rt.spurious_interrupts += ts->spurious_interrupts;
     rs_head_unlock();
     if (own_thread) {
