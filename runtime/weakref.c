@@ -90,6 +90,9 @@ rs_object *rs_weakref_new(rs_object *referent, bool callback)
         return NULL;
     w->has_callback = callback;
     rs_atomic_store_relaxed_ptr(&w->referent, referent);
+    /* the weakref too: the referent's destructor, on any thread, must be able to try_incref
+     * it for its callback for as long as it lives */
+    rs_object_set_maybe_weakref(&w->ob_base);
     rs_object_set_maybe_weakref(referent);
     wr_bucket *b = bucket_of(referent);
     rs_mutex_lock(&b->lock);
