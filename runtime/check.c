@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "heap.h"
+#include "objects.h" /* objects branch: TR1, W1 */
 #include "runtime.h"
 
 bool rs_check_object(const rs_object *o, rs_violation *v)
@@ -189,6 +190,7 @@ bool rs_check_world(rs_violation *v)
                             (long)total, (long)c.refsum, (long)(total - c.refsum));
     }
     ok = ok && rs_qsbr_check_locked(v) && rs_delayed_check_locked(v); /* Q1–Q5 (qsbr branch) */
+    ok = ok && rs_trash_check_locked(v) && rs_weakref_check(v); /* TR1, W1 (objects branch) */
     rs_head_unlock();
     free(c.entries);
     return ok;

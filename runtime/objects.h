@@ -24,6 +24,7 @@
 
 #include "lock.h"
 #include "object.h"
+#include "violation.h"
 
 /* ---- the per-object lock (ob_mutex, SPEC §8.2) ----
  * ob_mutex is one atomic byte at offset 10; rs_mutex is a struct of exactly one atomic byte,
@@ -162,6 +163,10 @@ void rs_weakref_clear(rs_object *wr);
 void rs_weakref_run_callback(rs_object *wr);
 /* Number of weakrefs currently linked to referent (tests, validators). */
 size_t rs_weakref_count(rs_object *referent);
+/* W1 (under STW): every linked weakref is in the bucket of its referent, and the referent is
+ * non-NULL, an allocated block, of a kind that takes weakrefs — i.e. no referent was freed
+ * while a weakref still pointed to it. */
+bool rs_weakref_check(rs_violation *v);
 
 /* ---- roots (roots.c): rs_rt.roots[8], rs_rt.late_roots[8] ----
  * set steals o (may be NULL): MAYBE_WEAKREF is set on o (so that non-owners' try_incref can
@@ -183,5 +188,9 @@ void rs_late_roots_clear(void);    /* shutdown, after the final collection */
  * The drain calls o->ob_type->tp_dealloc(o) again for each deposited object. */
 bool rs_trash_begin(rs_object *o);
 void rs_trash_end(void);
+/* TR1 (under STW, HEAD_LOCK held): a thread's delete_later chain is non-empty only inside a
+ * destructor (dealloc_depth > 0 or draining), and each deposited object has count 0, is
+ * untracked and is an allocated block. */
+bool rs_trash_check_locked(rs_violation *v);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "bugs.h"
 #include "fatal.h"
+#include "heap.h"
 #include "runtime.h"
 #include "tstate.h"
 
@@ -76,4 +77,24 @@ void rs_trash_end(void)
     RS_ASSERT(tr->dealloc_depth > 0);
     if (--tr->dealloc_depth == 0 && !tr->draining && tr->delete_later != NULL)
         drain(tr);
+}
+
+bool rs_trash_check_locked(rs_violation *v)
+{
+    for (rs_tstate *t = rs_rt.threads; t; t = t->next) {
+        rs_trash_tstate *tr = &t->trash;
+        if (tr->delete_later != NULL && tr->dealloc_depth == 0 && !tr->draining)
+            return rs_violate(v, "TR1", tr->delete_later,
+                              "thread %lu has deposited objects waiting outside any destructor",
+                              (unsigned long)t->id);
+        for (rs_object *o = tr->delete_later; o;
+             o = (rs_object *)(rs_atomic_load_relaxed_uptr(&o->ob_tid) & ~(uintptr_t)1)) {
+            if (!rs_heap_block_allocated(o))
+                return rs_violate(v, "TR1", o, "deposited object is a freed block");
+            if (rs_refcnt(o) != 0 || (rs_gc_bits(o) & RS_GC_TRACKED))
+                return rs_violate(v, "TR1", o, "deposited object has count %ld, tracked %d",
+                                  (long)rs_refcnt(o), (rs_gc_bits(o) & RS_GC_TRACKED) != 0);
+        }
+    }
+    return true;
 }

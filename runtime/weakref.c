@@ -19,6 +19,7 @@
 #include "objects.h"
 
 #include "fatal.h"
+#include "heap.h"
 #include "runtime.h"
 
 #define WR_BUCKETS 256
@@ -214,4 +215,31 @@ size_t rs_weakref_count(rs_object *referent)
         n += rs_atomic_load_relaxed_ptr(&w->referent) == referent;
     rs_mutex_unlock(&b->lock);
     return n;
+}
+
+bool rs_weakref_check(rs_violation *v)
+{
+    for (size_t i = 0; i < WR_BUCKETS; i++) {
+        wr_bucket *b = &wr_table[i];
+        bool ok = true;
+        rs_mutex_lock(&b->lock);
+        for (rs_weakref *w = b->head; ok && w; w = w->next) {
+            rs_object *r = rs_atomic_load_relaxed_ptr(&w->referent);
+            if (r == NULL)
+                ok = rs_violate(v, "W1", w, "weakref linked with a NULL referent");
+            else if (bucket_of(r) != b)
+                ok = rs_violate(v, "W1", w, "weakref to %p linked in the wrong bucket", (void *)r);
+            else if (!rs_heap_block_allocated(r))
+                ok = rs_violate(v, "W1", w, "weakref's referent %p is a freed block", (void *)r);
+            else if (r->ob_type->tp_kind != RS_KIND_CONTAINER && r->ob_type->tp_kind != RS_KIND_LIST &&
+                     r->ob_type->tp_kind != RS_KIND_FINALIZABLE &&
+                     r->ob_type->tp_kind != RS_KIND_GENERATOR)
+                ok = rs_violate(v, "W1", w, "weakref's referent %p is a %s", (void *)r,
+                                r->ob_type->tp_name);
+        }
+        rs_mutex_unlock(&b->lock);
+        if (!ok)
+            return false;
+    }
+    return true;
 }

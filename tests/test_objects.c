@@ -335,6 +335,27 @@ static void test_weakref_semantics(void **state)
     rt_down();
 }
 
+/* W1 fires when a referent's block is freed while a weakref still points to it (a destructor
+ * that forgot to clear its weakrefs, made by hand) */
+static void test_w1_fires_on_uncleared_weakref(void **state)
+{
+    (void)state;
+    rt_up();
+    rs_tstate *me = rs_tstate_current();
+    rs_object *c = rs_container_new(0);
+    rs_object *w = rs_weakref_new(c, true);
+    assert_world_clean(me);
+    rs_reftotal_add(-1); /* c's one reference, as a destructor would have dropped it */
+    rs_object_free(c);   /* skipping rs_weakrefs_clear_dealloc */
+    rs_violation v;
+    assert_string_equal(world_violation(me, &v), "W1");
+    assert_ptr_equal(v.obj, w);
+    rs_weakref_clear(w); /* repair */
+    assert_world_clean(me);
+    rs_decref(w);
+    rt_down();
+}
+
 /* ---- roots ---- */
 static void test_roots(void **state)
 {
@@ -576,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_finalizer_resurrection),
         cmocka_unit_test(test_destructor_resurrection),
         cmocka_unit_test(test_weakref_semantics),
+        cmocka_unit_test(test_w1_fires_on_uncleared_weakref),
         cmocka_unit_test(test_roots),
         cmocka_unit_test(test_container_reads_race_writers),
         cmocka_unit_test(test_list_resized_while_read),

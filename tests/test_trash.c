@@ -184,6 +184,23 @@ static void test_mutant_drain_omits_merged_caught_by_h1(void **state)
     rt_down();
 }
 
+/* TR1 fires on a deposited object left waiting outside any destructor (made by hand) */
+static void test_tr1_fires(void **state)
+{
+    (void)state;
+    rt_up();
+    rs_tstate *me = rs_tstate_current();
+    rs_object *x = rs_leaf_new();
+    me->trash.delete_later = x;
+    rs_violation v;
+    assert_string_equal(world_violation(me, &v), "TR1");
+    assert_ptr_equal(v.obj, x);
+    me->trash.delete_later = NULL;
+    assert_world_clean(me);
+    rs_decref(x);
+    rt_down();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_mixed_chain),
         cmocka_unit_test(test_deposited_resurrection_keeps_h1),
         cmocka_unit_test(test_mutant_drain_omits_merged_caught_by_h1),
+        cmocka_unit_test(test_tr1_fires),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
