@@ -393,20 +393,30 @@ static void test_roots(void **state)
 
 /* ---- 4 threads: lock-free container reads racing writers ---- */
 #define RACE_THREADS 4
-#define RACE_OPS 20000
+#define RACE_OPS 50000
 
 typedef struct race_ctx {
     rs_object *target;
     RS_ATOMIC(uint64_t) created;
     RS_ATOMIC(uint64_t) bad;    /* a read returned something that is not a live item */
     RS_ATOMIC(int) stop;
-    RS_ATOMIC(int) readers_started;
+    RS_ATOMIC(int) arrived;     /* relaxed start line: overlap without happens-before */
 } race_ctx;
+
+/* Each racer waits (relaxed, polling) until `n` have arrived, so that they really overlap;
+ * relaxed accesses create no happens-before edge that could hide a race from TSan. */
+static void arrive_and_wait(race_ctx *c, rs_tstate *ts, int n)
+{
+    rs_atomic_add_relaxed_int(&c->arrived, 1);
+    while (rs_atomic_load_relaxed_int(&c->arrived) < n)
+        rs_poll(ts, NULL);
+}
 
 static void container_racer(worker *w)
 {
     race_ctx *c = w->arg;
     uint64_t seed = 0xC0FFEEu + (uint64_t)w->idx, made = 0;
+    arrive_and_wait(c, w->ts, RACE_THREADS);
     for (int op = 0; op < RACE_OPS; op++) {
         uint64_t r = test_rand(&seed);
         uint32_t slot = (uint32_t)(r % RS_CONTAINER_MAX);
@@ -460,7 +470,7 @@ static void list_reader(worker *w)
 {
     race_ctx *c = w->arg;
     uint64_t seed = 0x5EEDu + (uint64_t)w->idx;
-    rs_atomic_add_release_int(&c->readers_started, 1); /* pairs with the owner's acquire wait */
+    arrive_and_wait(c, w->ts, 4);
     for (uint64_t op = 0; !rs_atomic_load_acquire_int(&c->stop); op++) { /* pairs with the stop store */
         uint64_t r = test_rand(&seed);
         rs_object *g = rs_list_get(c->target, (size_t)(r % 80));
@@ -479,6 +489,7 @@ static void list_reader(worker *w)
     }
 }
 
+#define LIST_ROUNDS 600
 static void test_list_resized_while_read(void **state)
 {
     (void)state;
@@ -492,10 +503,11 @@ static void test_list_resized_while_read(void **state)
     worker w[3];
     for (int i = 0; i < 3; i++)
         worker_start(&w[i], list_reader, &c, i);
-    while (rs_atomic_load_acquire_int(&c.readers_started) < 3 || !(rs_gc_bits(c.target) & RS_GC_SHARED))
-        rs_poll(me, NULL); /* pairs with the readers' release add */
+    arrive_and_wait(&c, me, 4);
+    while (!(rs_gc_bits(c.target) & RS_GC_SHARED)) /* a reader's first read marks it */
+        rs_poll(me, NULL);
     uint64_t made = 0;
-    for (int round = 0; round < 300; round++) {
+    for (int round = 0; round < LIST_ROUNDS; round++) {
         for (int i = 0; i < 64; i++) {
             rs_object *it = item_new();
             if (i & 1)
@@ -510,7 +522,7 @@ static void test_list_resized_while_read(void **state)
     for (int i = 0; i < 3; i++)
         worker_join(&w[i]);
     assert_int_equal(ctr(&c.bad), 0);
-    assert_true(ctr(&rs_rt.delayed.queued) - q0 >= 300); /* at least one buffer per round */
+    assert_true(ctr(&rs_rt.delayed.queued) - q0 >= LIST_ROUNDS); /* ≥ 1 buffer per round */
     assert_world_clean(me);
     rs_decref(c.target);
     rs_poll(me, NULL); /* merge what readers' decrefs queued to us */
@@ -519,12 +531,12 @@ static void test_list_resized_while_read(void **state)
 }
 
 /* ---- weakref get racing the referent's death ---- */
-#define WR_ROUNDS 300
+#define WR_ROUNDS 1000
 
 static void weakref_reader(worker *w)
 {
     race_ctx *c = w->arg;
-    rs_atomic_add_release_int(&c->readers_started, 1);
+    arrive_and_wait(c, w->ts, 4);
     for (uint64_t op = 0; !rs_atomic_load_acquire_int(&c->stop); op++) { /* pairs with stop store */
         rs_object *wr = rs_root_get(0);
         if (wr) {
@@ -556,8 +568,7 @@ static void test_weakref_get_races_death(void **state)
     worker w[3];
     for (int i = 0; i < 3; i++)
         worker_start(&w[i], weakref_reader, &c, i);
-    while (rs_atomic_load_acquire_int(&c.readers_started) < 3)
-        rs_poll(me, NULL);
+    arrive_and_wait(&c, me, 4);
     for (int round = 0; round < WR_ROUNDS; round++) {
         rs_object *o = rs_container_new(1);
         rs_container_set(o, 0, item_new());
