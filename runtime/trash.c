@@ -2,7 +2,8 @@
  * (SPEC §1.3; CPython: _PyTrash_thread_deposit_object / _PyTrash_thread_destroy_chain).
  *
  * Each thread counts its nested destructors (ts->trash.dealloc_depth).  A destructor that
- * would start at depth ≥ rs_rt.opts.trash_depth does not run: the dead object (count 0) is
+ * would start at depth ≥ rs_rt.opts.trash_depth (or at any nested depth when the fault hook
+ * says yes to the torture site "trash.deposit") does not run: the dead object (count 0) is
  * deposited on the thread's delete_later chain, linked through ob_tid (bit 0 records that it
  * was tracked; it is untracked while it waits).  A block address is never a thread id, so a
  * lock-free reader that still probes the object sees no owner and fails rs_try_incref.  When
@@ -16,6 +17,7 @@
 #include "bugs.h"
 #include "fatal.h"
 #include "heap.h"
+#include "hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 
@@ -44,7 +46,9 @@ bool rs_trash_begin(rs_object *o)
 {
     rs_trash_tstate *tr = trash_state();
     int limit = rs_rt.opts.trash_depth > 1 ? rs_rt.opts.trash_depth : 1;
-    if (tr->dealloc_depth >= limit) {
+    /* torture: the fault hook may ask for a deposit at any nested level (never the outermost,
+     * which must run to drain) */
+    if (tr->dealloc_depth >= limit || (tr->dealloc_depth > 0 && rs_fault("trash.deposit"))) {
         deposit(tr, o);
         return true;
     }
@@ -60,6 +64,7 @@ static void drain(rs_trash_tstate *tr)
         uintptr_t link = rs_atomic_load_relaxed_uptr(&o->ob_tid);
         tr->delete_later = (rs_object *)(link & ~(uintptr_t)1);
         rs_atomic_store_relaxed_uptr(&o->ob_tid, 0);
+        RS_SCHED("trash.drain.after_tid"); /* a prober sees tid 0, shared 0 or MERGED: fails */
         /* mutant tid-zero-unmerged, second half: the historical drain left the shared field
          * as it was (0 after an owner's fast-path death), so tid 0 with flags 0 broke H1 */
         if (!rs_bug(RS_BUG_TID_ZERO_UNMERGED))

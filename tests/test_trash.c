@@ -1,10 +1,12 @@
 /* test_trash.c — the trashcan (SPEC §1.3): a chain of 1,000,000 containers is destroyed with
  * a bounded destructor depth (no C stack overflow, also under ASan); chains through lists and
  * finalizables; a deposited object resurrected by its destructor after the drain keeps H1;
- * and the drain half of mutant tid-zero-unmerged (drain stores ob_tid = 0 without MERGED) is
- * caught by H1. */
+ * the torture site "trash.deposit"; the drain half of mutant tid-zero-unmerged (drain stores
+ * ob_tid = 0 without MERGED) caught by H1; TR1 firing on a hand-broken chain. */
+#include <string.h>
 #include <time.h>
 
+#include "hooks.h"
 #include "objects.h"
 #include "support.h"
 
@@ -97,6 +99,36 @@ static void test_mixed_chain(void **state)
     assert_int_equal(deallocs(&rs_fin_none_type) - f0, 15000);
     assert_int_equal(rs_atomic_load_relaxed_u64(&rs_rt.stats.finalizers_run) - r0, 15000);
     rs_decref(wr);
+    rt_down();
+}
+
+/* torture: the fault hook asks for a deposit at every nested level */
+static bool deposit_always(void *ctx, const char *site)
+{
+    (void)ctx;
+    return strcmp(site, "trash.deposit") == 0;
+}
+
+static void test_torture_deposits_everything(void **state)
+{
+    (void)state;
+    rt_up();
+    rs_hooks h = {.fault = deposit_always};
+    rs_hooks_install(&h);
+    uint64_t d0 = deallocs(&probe_type);
+    rs_object *head = NULL;
+    for (int i = 0; i < 1000; i++) {
+        rs_object *c = rs_container_new_typed(&probe_type, 2);
+        rs_container_set(c, 0, head);
+        rs_container_set(c, 1, rs_list_new());
+        head = c;
+    }
+    max_depth = 0;
+    rs_decref(head);
+    rs_hooks_install(NULL);
+    assert_int_equal(deallocs(&probe_type) - d0, 1000);
+    /* a destructor called at depth 1 is deposited at once; every body ran from the drain */
+    assert_int_equal(max_depth, 1);
     rt_down();
 }
 
@@ -206,6 +238,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_million_container_chain),
         cmocka_unit_test(test_mixed_chain),
+        cmocka_unit_test(test_torture_deposits_everything),
         cmocka_unit_test(test_deposited_resurrection_keeps_h1),
         cmocka_unit_test(test_mutant_drain_omits_merged_caught_by_h1),
         cmocka_unit_test(test_tr1_fires),
