@@ -48,6 +48,11 @@ rs_type *rs_finalizable_type(rs_fin_behaviour b)
     rs_fatal("unknown finalizable behaviour", NULL);
 }
 
+rs_object *rs_finalizable_new(rs_fin_behaviour b, uint32_t n, int root_slot)
+{
+    return rs_finalizable_new_typed(rs_finalizable_type(b), n, root_slot);
+}
+
 rs_fin_behaviour rs_finalizable_behaviour(const rs_object *o)
 {
     const rs_type *t = o->ob_type;
@@ -56,11 +61,14 @@ rs_fin_behaviour rs_finalizable_behaviour(const rs_object *o)
     return *(const rs_fin_behaviour *)t->tp_extra;
 }
 
-rs_object *rs_finalizable_new(rs_fin_behaviour b, uint32_t n, int root_slot)
+rs_object *rs_finalizable_new_typed(rs_type *t, uint32_t n, int root_slot)
 {
     if (root_slot < 0 || root_slot >= RS_ROOTS)
         rs_fatal("finalizable root slot out of range", NULL);
-    rs_object *o = rs_container_new_typed(rs_finalizable_type(b), n);
+    if (t->tp_kind != RS_KIND_FINALIZABLE || t->tp_extra == NULL ||
+        t->tp_basicsize < sizeof(rs_finalizable))
+        rs_fatal("not a finalizable type", &t->ob_base);
+    rs_object *o = rs_container_new_typed(t, n);
     if (o == NULL)
         return NULL;
     rs_finalizable *f = (rs_finalizable *)o;

@@ -126,6 +126,9 @@ typedef struct rs_finalizable {
 extern rs_type rs_fin_none_type, rs_fin_resurrect_type, rs_dealloc_resurrect_type;
 rs_type *rs_finalizable_type(rs_fin_behaviour b);
 rs_object *rs_finalizable_new(rs_fin_behaviour b, uint32_t n, int root_slot);
+/* An instance of a finalizable type `t` (static or heap: tp_kind FINALIZABLE, tp_extra a
+ * const rs_fin_behaviour *, tp_basicsize ≥ sizeof(rs_finalizable)); a heap type is held. */
+rs_object *rs_finalizable_new_typed(rs_type *t, uint32_t n, int root_slot);
 /* For heap types: tp_dealloc / tp_finalize of finalizable types. */
 void rs_finalizable_dealloc(rs_object *o);
 void rs_finalizable_finalize(rs_object *o);

@@ -214,6 +214,32 @@ static void test_list_shared_read_delays_buffers(void **state)
     rt_down();
 }
 
+/* a non-owner that replaces the buffer marks the list SHARED itself (the owner may be reading) */
+static void append_five(worker *w)
+{
+    for (int i = 0; i < 5; i++) /* 4 → 8: one replacement */
+        assert_int_equal(rs_list_append(w->arg, rs_leaf_new()), 0);
+}
+
+static void test_list_non_owner_resize_shares(void **state)
+{
+    (void)state;
+    rt_up();
+    rs_tstate *me = rs_tstate_current();
+    rs_object *l = rs_list_new();
+    uint64_t q0 = ctr(&rs_rt.delayed.queued);
+    worker w;
+    worker_start(&w, append_five, l, 0);
+    worker_join(&w);
+    assert_true(rs_gc_bits(l) & RS_GC_SHARED);
+    assert_int_equal(ctr(&rs_rt.delayed.queued) - q0, 1); /* the replaced 4-slot buffer */
+    assert_int_equal(rs_list_size(l), 5);
+    assert_world_clean(me);
+    rs_decref(l);
+    assert_int_equal(ctr(&rs_rt.delayed.queued) - q0, 2); /* the last buffer: delayed too */
+    rt_down();
+}
+
 /* ---- finalizables ---- */
 static void test_fin_none(void **state)
 {
@@ -604,6 +630,7 @@ int main(void)
         cmocka_unit_test(test_heap_type_instances),
         cmocka_unit_test(test_list_semantics),
         cmocka_unit_test(test_list_shared_read_delays_buffers),
+        cmocka_unit_test(test_list_non_owner_resize_shares),
         cmocka_unit_test(test_fin_none),
         cmocka_unit_test(test_finalizer_resurrection),
         cmocka_unit_test(test_destructor_resurrection),
