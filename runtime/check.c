@@ -10,6 +10,7 @@
 
 #include "deferred.h" /* deferred branch */
 #include "heap.h"
+#include "objects.h" /* objects branch: TR1, W1 */
 #include "runtime.h"
 
 bool rs_check_object(const rs_object *o, rs_violation *v)
@@ -199,6 +200,7 @@ bool rs_check_world(rs_violation *v)
     }
     ok = ok && rs_gc_check_locked(v); /* gc: G1, G3, G4, G7 */
     ok = ok && rs_qsbr_check_locked(v) && rs_delayed_check_locked(v); /* Q1–Q5 (qsbr branch) */
+    ok = ok && rs_trash_check_locked(v) && rs_weakref_check(v); /* TR1, W1 (objects branch) */
     rs_head_unlock();
     free(c.entries);
     rs_freelist_set_free(&c.freelisted); /* freelist */

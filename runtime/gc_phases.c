@@ -9,10 +9,10 @@
  * checking ownership of a resurrected or published entry.  STW #2 (the resurrection check)
  * uses ob_ref_local of each entry as scratch.  Phase 4 clears and drops what is left.
  *
- * Hook points for the mechanisms of other modules are weak symbols, called when linked in:
- * stacks (rs_frames_visit_thread), weakrefs (rs_weakrefs_clear, rs_weakref_run_callback),
- * per-thread type counts (rs_typeid_merge_thread), freelists (rs_freelists_clear), heap-type
- * id release and generator stack-reference strengthening on de-deferral. */
+ * Other mechanisms are called directly: stacks (rs_frames_visit_thread), weakrefs
+ * (rs_weakrefs_clear, rs_weakref_run_callback), per-thread type counts
+ * (rs_typeid_merge_all_locked), freelists (rs_freelists_clear), de-deferral
+ * (rs_deferred_disable, which also strengthens a generator's frame) and heap-type id release. */
 #include "gc_internal.h"
 
 #include "bugs.h"
@@ -23,19 +23,14 @@
 #include "typeid.h"
 #include "typeobj.h"
 #include "heap.h"
+#include "objects.h"
 #include "hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 
 /* ---- hook points ----
  * Stacks (frame.h), type ids (typeid.h), deferral (deferred.h) and freelists (freelist.h) are
- * called directly.  Weakrefs are weak symbols until that mechanism is linked in. */
-/* weakrefs (§7.2 step 7): clear u if it is a weakref; clear and unlink every weakref on u's
- * list, calling on_callback(w, arg) for each one that has a callback. */
-extern void rs_weakrefs_clear(rs_object *u, void (*on_callback)(rs_object *w, void *arg),
-                              void *arg) __attribute__((weak));
-extern void rs_weakref_run_callback(rs_object *w) __attribute__((weak));
-
+ * called directly, and so are weakrefs (objects.h). */
 /* ---- worklists ---- */
 
 void rs_gc_worklist_push(rs_object **head, rs_object *o)
@@ -359,10 +354,11 @@ static void weakref_with_callback(rs_object *w, void *arg)
 
 void rs_gc_phase_weakrefs(rs_gc_state *g)
 {
-    if (!rs_weakrefs_clear)
-        return; /* hook: no weakref mechanism linked */
-    for (rs_object *u = g->unreachable; u; u = rs_gc_worklist_next(u))
+    for (rs_object *u = g->unreachable; u; u = rs_gc_worklist_next(u)) {
+        if (u->ob_type == &rs_weakref_type)
+            rs_weakref_clear(u); /* an unreachable weakref is cleared itself */
         rs_weakrefs_clear(u, weakref_with_callback, g);
+    }
 }
 
 static bool restore_one(rs_object *o, void *arg)
@@ -396,8 +392,7 @@ void rs_gc_phase_decref_and_callbacks(rs_gc_state *g)
         rs_decref(o);
     }
     while ((o = rs_gc_worklist_pop(&g->wrcb_to_call)) != NULL) {
-        if (rs_weakref_run_callback)
-            rs_weakref_run_callback(o); /* hook: the weakref mechanism */
+        rs_weakref_run_callback(o);
         rs_decref(o);
     }
 }

@@ -44,6 +44,8 @@ typedef struct rs_stats {
     RS_ATOMIC(uint64_t) merged_by_owner; /* entries merged by owners */
     RS_ATOMIC(uint64_t) merged_no_owner; /* enqueuer found the owner gone */
     RS_ATOMIC(uint64_t) stw_count;       /* stop-the-world pauses */
+    RS_ATOMIC(uint64_t) callbacks_run;   /* objects branch: weakref callbacks run (relaxed add) */
+    RS_ATOMIC(uint64_t) finalizers_run;  /* objects branch: finalizable tp_finalize runs (relaxed add) */
 } rs_stats;
 
 typedef struct rs_runtime {

@@ -93,7 +93,9 @@ rs_type *rs_type_new_heap_from(rs_tstate *ts, const char *name, const rs_type *b
     t->tp_basicsize = base->tp_basicsize;
     t->tp_kind = base->tp_kind;
     t->tp_flags = (base->tp_flags & RS_TPFLAGS_GC) | RS_TPFLAGS_HEAPTYPE;
-    t->tp_dealloc = instance_dealloc;
+    /* leaves know nothing of types: the wrapper drops the type reference; container-layout
+     * kinds (containers, finalizables) drop it themselves */
+    t->tp_dealloc = base->tp_kind == RS_KIND_LEAF ? instance_dealloc : base->tp_dealloc;
     t->tp_traverse = base->tp_traverse;
     t->tp_clear = base->tp_clear;
     t->tp_finalize = base->tp_finalize;

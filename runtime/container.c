@@ -1,0 +1,149 @@
+/* container.c — container(N), N ≤ 8: a tracked object with N atomic slots of strong
+ * references (SPEC §0.1, §2.1).
+ *
+ * Writers hold the container's ob_mutex and publish with a release store; the replaced value
+ * is decref'd after the unlock.  Readers are lock-free: acquire load of the slot, then
+ * rs_try_incref_compare (which fails if the value died, is owned elsewhere with nothing
+ * shared, or left the slot meanwhile); a value that left the slot is retried, anything else
+ * falls back to reading under the lock, where the slot's own reference keeps the value alive.
+ *
+ * The destructor runs inside the trashcan (trash.c): clear weakrefs, drop the slots, decref a
+ * heap type, free.  Finalizables (finalizable.c) share the layout and this destructor body. */
+#include "objects.h"
+#include "typeid.h"
+
+#include "fatal.h"
+#include "tstate.h"
+
+rs_type rs_container_type = {
+    .ob_base = RS_STATIC_TYPE_HEADER,
+    .tp_name = "container",
+    .tp_basicsize = sizeof(rs_container),
+    .tp_kind = RS_KIND_CONTAINER,
+    .tp_flags = RS_TPFLAGS_GC,
+    .tp_dealloc = rs_container_dealloc,
+    .tp_traverse = rs_container_traverse,
+    .tp_clear = rs_container_clear,
+};
+
+static rs_container *as_container(rs_object *o)
+{
+    rs_kind k = o->ob_type->tp_kind;
+    if (k != RS_KIND_CONTAINER && k != RS_KIND_FINALIZABLE)
+        rs_fatal("not a container or finalizable", o);
+    return (rs_container *)o;
+}
+
+static RS_ATOMIC(void *) *slot_of(rs_object *o, uint32_t i)
+{
+    rs_container *c = as_container(o);
+    if (i >= c->n)
+        rs_fatal("container slot index out of range", o);
+    return &c->slots[i];
+}
+
+rs_object *rs_container_new_typed(rs_type *type, uint32_t n)
+{
+    if (n > RS_CONTAINER_MAX || type->tp_basicsize < sizeof(rs_container))
+        rs_fatal("container type or size out of range", &type->ob_base);
+    rs_object *o = rs_object_alloc(type, 1);
+    if (o == NULL)
+        return NULL;
+    rs_container *c = (rs_container *)o;
+    c->n = n;
+    for (uint32_t i = 0; i < RS_CONTAINER_MAX; i++)
+        rs_atomic_store_relaxed_ptr(&c->slots[i], NULL);
+    if (type->tp_flags & RS_TPFLAGS_HEAPTYPE)
+        rs_incref_type(rs_tstate_current(), type); /* per-thread type count (§5) */
+    return o;
+}
+
+rs_object *rs_container_new(uint32_t n) { return rs_container_new_typed(&rs_container_type, n); }
+
+void rs_container_set(rs_object *c, uint32_t i, rs_object *o)
+{
+    RS_ATOMIC(void *) *slot = slot_of(c, i);
+    rs_object_lock(c);
+    rs_object *old = rs_atomic_load_relaxed_ptr(slot); /* writers are serialised by the lock */
+    /* release: pairs with the readers' acquire load in rs_container_get (and the acquire
+     * re-load in rs_try_incref_compare), so o's initialisation is visible to them */
+    rs_atomic_store_release_ptr(slot, o);
+    rs_object_unlock(c);
+    if (old != NULL)
+        rs_decref(old);
+}
+
+rs_object *rs_container_get(rs_object *c, uint32_t i)
+{
+    RS_ATOMIC(void *) *slot = slot_of(c, i);
+    for (int attempt = 0; attempt < 4; attempt++) {
+        /* acquire: pairs with the release store in rs_container_set */
+        rs_object *o = rs_atomic_load_acquire_ptr(slot);
+        if (o == NULL)
+            return NULL;
+        if (rs_try_incref_compare(slot, o))
+            return o;
+        if (rs_atomic_load_relaxed_ptr(slot) == o)
+            break; /* o is still there but its count cannot be taken lock-free */
+    }
+    rs_object_lock(c);
+    rs_object *o = rs_atomic_load_relaxed_ptr(slot); /* the lock orders us after the writer */
+    if (o != NULL)
+        rs_incref(o); /* alive: the slot's reference cannot be dropped while we hold the lock */
+    rs_object_unlock(c);
+    return o;
+}
+
+int rs_container_traverse(rs_object *o, rs_visit_fn visit, void *arg)
+{
+    rs_container *c = as_container(o);
+    for (uint32_t i = 0; i < c->n; i++) {
+        rs_object *v = rs_atomic_load_relaxed_ptr(&c->slots[i]);
+        if (v != NULL) {
+            int r = visit(v, 0, arg);
+            if (r != 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
+void rs_container_clear(rs_object *o)
+{
+    rs_container *c = as_container(o);
+    rs_object *old[RS_CONTAINER_MAX];
+    rs_object_lock(o);
+    for (uint32_t i = 0; i < c->n; i++) {
+        old[i] = rs_atomic_load_relaxed_ptr(&c->slots[i]);
+        rs_atomic_store_release_ptr(&c->slots[i], NULL); /* pairs with the readers' acquire load */
+    }
+    rs_object_unlock(o);
+    for (uint32_t i = 0; i < c->n; i++)
+        if (old[i] != NULL)
+            rs_decref(old[i]);
+}
+
+void rs__container_destroy(rs_object *o)
+{
+    rs_container *c = as_container(o);
+    rs_weakrefs_clear_dealloc(o);
+    /* sole access: the object is dead, no reader can take a reference to it any more */
+    for (uint32_t i = 0; i < c->n; i++) {
+        rs_object *v = rs_atomic_load_relaxed_ptr(&c->slots[i]);
+        if (v != NULL)
+            rs_decref(v);
+    }
+    /* free the block first, then drop the type: freeing may still read ob_type */
+    rs_type *t = o->ob_type;
+    rs_object_free(o);
+    if (t->tp_flags & RS_TPFLAGS_HEAPTYPE)
+        rs_decref_type(rs_tstate_current(), t); /* per-thread type count (§5) */
+}
+
+void rs_container_dealloc(rs_object *o)
+{
+    if (rs_trash_begin(o))
+        return; /* deposited: the outermost destructor's drain destroys it */
+    rs__container_destroy(o);
+    rs_trash_end();
+}
