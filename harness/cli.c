@@ -306,7 +306,7 @@ int cli_parse(int argc, char *const *argv, cli_opts *o, char *err, size_t n)
         return -1;
     }
     if (o->cmd == CLI_CMD_RUN && cli_given(o, "time") && !cli_given(o, "trials"))
-        o->trials = UINT64_MAX;
+        o->trials = INT64_MAX; /* unbounded: the time budget ends the run */
     if (o->cmd == CLI_CMD_WORKER && o->result_fd < 0) {
         snprintf(err, n, "worker: --result-fd is required");
         return -1;
@@ -338,6 +338,28 @@ static void flag_cmds(char *buf, size_t n, const cli_flag *f)
     }
 }
 
+/* Print `text` wrapped at 100 columns; continuation lines are indented by `indent` spaces
+ * (the first line is assumed to start at column `indent` already). */
+static void wrap(FILE *f, const char *text, int indent)
+{
+    int col = indent;
+    for (const char *p = text; *p;) {
+        while (*p == ' ')
+            p++;
+        int w = (int)strcspn(p, " ");
+        if (w == 0)
+            break;
+        if (col > indent && col + 1 + w > 100) {
+            fprintf(f, "\n%*s", indent, "");
+            col = indent;
+        }
+        fprintf(f, "%s%.*s", col > indent ? " " : "", w, p);
+        col += (col > indent ? 1 : 0) + w;
+        p += w;
+    }
+    fputc('\n', f);
+}
+
 static void print_flags(FILE *f, cli_cmd only, bool debug)
 {
     for (size_t i = 0; i < cli_nflags; i++) {
@@ -349,10 +371,13 @@ static void print_flags(FILE *f, cli_cmd only, bool debug)
         char u[48], cmds[64];
         flag_usage(u, sizeof u, fl);
         flag_cmds(cmds, sizeof cmds, fl);
-        if (only == CLI_CMD_NONE)
-            fprintf(f, "  %-22s %-18s %s\n", u, cmds, fl->help);
-        else
-            fprintf(f, "  %-22s %s\n", u, fl->help);
+        if (only == CLI_CMD_NONE) {
+            fprintf(f, "  %-22s %-18s ", u, cmds);
+            wrap(f, fl->help, 2 + 22 + 1 + 18 + 1);
+        } else {
+            fprintf(f, "  %-22s ", u);
+            wrap(f, fl->help, 2 + 22 + 1);
+        }
     }
 }
 
@@ -360,8 +385,9 @@ void cli_help(FILE *f, cli_cmd cmd)
 {
     if (cmd != CLI_CMD_NONE) {
         const cli_command *c = cli_command_find(cmd_name(cmd));
-        fprintf(f, "usage: refstorm %s %s%s[options]\n\n%s\n\noptions:\n", c->name, c->args,
-                *c->args ? " " : "", c->help);
+        fprintf(f, "usage: refstorm %s %s%s[options]\n\n", c->name, c->args, *c->args ? " " : "");
+        wrap(f, c->help, 0);
+        fprintf(f, "\noptions:\n");
         print_flags(f, cmd, false);
         print_flags(f, cmd, true);
         fprintf(f, "  %-22s %s\n", "--help, -h", "print this help");
@@ -369,29 +395,38 @@ void cli_help(FILE *f, cli_cmd cmd)
     }
     fprintf(f, "refstorm — concurrency stress tester for a free-threaded refcounting + GC "
                "runtime\n\nusage:\n");
-    for (size_t i = 0; i < cli_ncommands; i++)
-        if (!cli_commands[i].internal)
-            fprintf(f, "  refstorm %s %s%s\n", cli_commands[i].name, cli_commands[i].args,
-                    cli_commands[i].cmd == CLI_CMD_RUN || cli_commands[i].cmd == CLI_CMD_REPRO
-                        ? " [options]" : "");
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        const cli_command *c = &cli_commands[i];
+        if (!c->internal)
+            fprintf(f, "  refstorm %s%s%s%s\n", c->name, *c->args ? " " : "", c->args,
+                    c->cmd == CLI_CMD_RUN || c->cmd == CLI_CMD_REPRO ? " [options]" : "");
+    }
     fprintf(f, "\ncommands:\n");
-    for (size_t i = 0; i < cli_ncommands; i++)
-        if (!cli_commands[i].internal)
-            fprintf(f, "  %-7s %s\n", cli_commands[i].name, cli_commands[i].help);
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        if (cli_commands[i].internal)
+            continue;
+        fprintf(f, "  %-7s ", cli_commands[i].name);
+        wrap(f, cli_commands[i].help, 10);
+    }
     fprintf(f, "\noptions (and the commands that take them):\n");
     print_flags(f, CLI_CMD_NONE, false);
     fprintf(f, "  %-22s %-18s %s\n", "--help, -h", "all", "print help and exit 0");
-    fprintf(f, "\nseeds: trial i of a run uses scheduler seed SEED+i, so `repro` (or `run "
-               "--seed SEED+i --trials 1`) replays trial i alone.\n");
+    fprintf(f, "\n");
+    wrap(f, "seeds: trial i of a run uses scheduler seed SEED+i, so `repro` (or `run --seed "
+            "SEED+i --trials 1`) replays trial i alone.", 0);
     fprintf(f, "\nexit codes:\n");
-    for (size_t i = 0; i < cli_nexit_codes; i++)
-        fprintf(f, "  %d  %s\n", cli_exit_codes[i].code, cli_exit_codes[i].meaning);
+    for (size_t i = 0; i < cli_nexit_codes; i++) {
+        fprintf(f, "  %d  ", cli_exit_codes[i].code);
+        wrap(f, cli_exit_codes[i].meaning, 5);
+    }
     fprintf(f, "\ndebugging (for refstorm's own tests):\n");
     print_flags(f, CLI_CMD_NONE, true);
-    for (size_t i = 0; i < cli_ncommands; i++)
-        if (cli_commands[i].internal)
-            fprintf(f, "  %-22s %-18s %s\n", cli_commands[i].name, "(command)",
-                    cli_commands[i].help);
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        if (!cli_commands[i].internal)
+            continue;
+        fprintf(f, "  %-22s %-18s ", cli_commands[i].name, "(command)");
+        wrap(f, cli_commands[i].help, 2 + 22 + 1 + 18 + 1);
+    }
 }
 
 static void md_flag_rows(FILE *f, bool debug)
