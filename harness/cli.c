@@ -429,6 +429,16 @@ void cli_help(FILE *f, cli_cmd cmd)
     }
 }
 
+/* text inside a Markdown table cell: a '|' would end the cell */
+static void md_cell(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+}
+
 static void md_flag_rows(FILE *f, bool debug)
 {
     fprintf(f, "| flag | commands | meaning |\n|---|---|---|\n");
@@ -442,8 +452,7 @@ static void md_flag_rows(FILE *f, bool debug)
         if (fl->cmds == ALLCMDS)
             snprintf(cmds, sizeof cmds, "all");
         fprintf(f, "| `%s` | %s | ", u, cmds);
-        for (const char *p = fl->help; *p; p++) /* a '|' would split the table cell */
-            fputs(*p == '|' ? "\\|" : (char[2]){*p, 0}, f);
+        md_cell(f, fl->help);
         fprintf(f, " |\n");
     }
 }
@@ -453,8 +462,11 @@ void cli_markdown(FILE *f)
     fprintf(f, "| command | what it does |\n|---|---|\n");
     for (size_t i = 0; i < cli_ncommands; i++) {
         const cli_command *c = &cli_commands[i];
-        fprintf(f, "| `refstorm %s%s%s` | %s |\n", c->name, *c->args ? " " : "",
-                c->args, c->help);
+        fprintf(f, "| `refstorm %s%s", c->name, *c->args ? " " : "");
+        md_cell(f, c->args);
+        fprintf(f, "` | ");
+        md_cell(f, c->help);
+        fprintf(f, " |\n");
     }
     fprintf(f, "\n");
     md_flag_rows(f, false);

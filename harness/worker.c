@@ -157,13 +157,6 @@ static int send_result(int fd, uint64_t trial, uint64_t seed, const exec_result 
 
 int worker_main(const cli_opts *o)
 {
-#ifdef WORKER_EXECUTOR_WEAK
-    if (!exec_run) {
-        fprintf(stderr, "refstorm worker: this build has no executor (harness/executor.c is "
-                        "not in the tree yet), so no trial can run\n");
-        return CLI_EXIT_INTERNAL;
-    }
-#endif
     int fd = (int)o->result_fd;
     program p;
     scn_error e;
@@ -201,6 +194,14 @@ int worker_main(const cli_opts *o)
             for (;;)
                 pause();
         }
+#ifdef WORKER_EXECUTOR_WEAK
+        if (!exec_run) {
+            fprintf(stderr, "refstorm worker: this build has no executor (harness/executor.c "
+                            "is not in the tree yet), so no trial can run\n");
+            status = CLI_EXIT_INTERNAL;
+            break;
+        }
+#endif
         cfg.seed = o->seed + idx;
         exec_result r;
         memset(&r, 0, sizeof r);
