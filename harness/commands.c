@@ -154,7 +154,7 @@ static int write_finding(session *s, trial_result *r, char *dir, size_t n)
     return report_write_finding(s->run_dir, &f, dir, n);
 }
 
-static void on_trial(void *ctx, trial_result *r)
+static int on_trial(void *ctx, trial_result *r)
 {
     session *s = ctx;
     s->done++;
@@ -198,6 +198,7 @@ static void on_trial(void *ctx, trial_result *r)
         fprintf(stderr, "refstorm: trial %" PRIu64 " cannot run: %s%s%s\n", r->trial, r->check,
                 r->check[0] ? ": " : "", r->message);
     }
+    return s->io_error ? -1 : 0;
 }
 
 /* Fold the command line's --bug names into the program; -1 (message printed) on a bad name. */
@@ -244,55 +245,21 @@ static bool is_dir(const char *path)
 static int drive(session *s, uint64_t trials, double time_s, double watchdog_s,
                  const char *trace_file, const char *const *bugs)
 {
-    char tmpl[] = "/tmp/refstorm-XXXXXX";
-    const char *tmpdir = mkdtemp(tmpl);
-    if (!tmpdir) {
-        fprintf(stderr, "refstorm: cannot create a temporary directory: %s\n", strerror(errno));
+    worker_spec ws = {
+        .file = s->source, .mode = s->mode, .depth = s->depth, .seed = s->seed, .bugs = bugs,
+        .trace_file = trace_file, .selftest_crash = s->selftest_crash,
+        .selftest_hang = s->selftest_hang, .watchdog_s = watchdog_s,
+    };
+    char err[1024];
+    s->t0 = s->last_progress = now_s();
+    int64_t got = worker_run(&ws, trials, time_s, on_trial, tick, s, err, sizeof err);
+    progress_clear(s);
+    if (got < 0) {
+        fprintf(stderr, "refstorm: internal error: %s\n", err);
         return CLI_EXIT_INTERNAL;
     }
-    char log_path[4096];
-    snprintf(log_path, sizeof log_path, "%s/worker.log", tmpdir);
-    s->t0 = s->last_progress = now_s();
-    int rc = CLI_EXIT_PASS;
-    uint64_t next = 0;
-    while (next < trials) {
-        double left = 0;
-        if (time_s > 0) {
-            left = time_s - (now_s() - s->t0);
-            if (left <= 0)
-                break;
-        }
-        worker_spec ws = {
-            .file = s->source, .mode = s->mode, .depth = s->depth, .seed = s->seed,
-            .bugs = bugs, .trace_file = trace_file, .selftest_crash = s->selftest_crash,
-            .selftest_hang = s->selftest_hang, .watchdog_s = watchdog_s, .time_left_s = left,
-            .log_path = log_path,
-        };
-        char err[1024];
-        int64_t got = worker_batch(&ws, next, trials - next, on_trial, tick, s, err, sizeof err);
-        if (got < 0) {
-            progress_clear(s);
-            fprintf(stderr, "refstorm: internal error: %s\n", err);
-            rc = CLI_EXIT_INTERNAL;
-            break;
-        }
-        if (got == 0 && time_s <= 0) {
-            progress_clear(s);
-            fprintf(stderr, "refstorm: internal error: a worker ran no trial\n");
-            rc = CLI_EXIT_INTERNAL;
-            break;
-        }
-        next += (uint64_t)got;
-        if (s->io_error) {
-            rc = CLI_EXIT_INTERNAL;
-            break;
-        }
-    }
-    unlink(log_path);
-    rmdir(tmpdir);
-    progress_clear(s);
-    if (rc != CLI_EXIT_PASS)
-        return rc;
+    if (s->io_error)
+        return CLI_EXIT_INTERNAL;
     if (s->findings)
         return CLI_EXIT_FINDING;
     return s->errors ? CLI_EXIT_USAGE : CLI_EXIT_PASS;

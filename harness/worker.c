@@ -440,6 +440,9 @@ static void log_tail(const char *log, size_t len, char *out, size_t n)
         out[--l] = 0;
 }
 
+static int64_t batch(const worker_spec *ws, uint64_t first, uint64_t count, trial_fn fn,
+                     tick_fn tick, void *ctx, bool *stop, char *err, size_t n);
+
 static pid_t spawn_worker(const worker_spec *ws, uint64_t first, uint64_t count, int *rfd,
                           char *err, size_t n)
 {
@@ -481,6 +484,12 @@ static pid_t spawn_worker(const worker_spec *ws, uint64_t first, uint64_t count,
 
 int64_t worker_batch(const worker_spec *ws, uint64_t first, uint64_t count, trial_fn fn,
                      tick_fn tick, void *ctx, char *err, size_t n)
+{
+    return batch(ws, first, count, fn, tick, ctx, NULL, err, n);
+}
+
+static int64_t batch(const worker_spec *ws, uint64_t first, uint64_t count, trial_fn fn,
+                     tick_fn tick, void *ctx, bool *stop, char *err, size_t n)
 {
     int rfd = -1;
     pid_t pid = spawn_worker(ws, first, count, &rfd, err, n);
@@ -541,7 +550,8 @@ int64_t worker_batch(const worker_spec *ws, uint64_t first, uint64_t count, tria
                 held = tr;
                 have_held = true;
             } else {
-                fn(ctx, &tr);
+                if (fn(ctx, &tr) != 0 && stop)
+                    *stop = true;
                 trial_result_free(&tr);
                 delivered++;
             }
@@ -573,7 +583,8 @@ int64_t worker_batch(const worker_spec *ws, uint64_t first, uint64_t count, tria
         held.log_len = log_len;
         held.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         held.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-        fn(ctx, &held);
+        if (fn(ctx, &held) != 0 && stop)
+            *stop = true;
         trial_result_free(&held);
         return (int64_t)delivered + 1;
     }
@@ -595,7 +606,8 @@ int64_t worker_batch(const worker_spec *ws, uint64_t first, uint64_t count, tria
     tr.seed = ws->seed + tr.trial;
     tr.log = log;
     tr.log_len = log_len;
-    fn(ctx, &tr);
+    if (fn(ctx, &tr) != 0 && stop)
+        *stop = true;
     trial_result_free(&tr);
     return (int64_t)(delivered < count ? delivered + 1 : delivered);
 internal:
@@ -603,4 +615,45 @@ internal:
     if (have_held)
         trial_result_free(&held);
     return -1;
+}
+
+int64_t worker_run(const worker_spec *wsp, uint64_t trials, double time_s, trial_fn fn,
+                   tick_fn tick, void *ctx, char *err, size_t n)
+{
+    char tmpl[] = "/tmp/refstorm-XXXXXX";
+    const char *tmpdir = mkdtemp(tmpl);
+    if (!tmpdir) {
+        snprintf(err, n, "cannot create a temporary directory: %s", strerror(errno));
+        return -1;
+    }
+    char log_path[64];
+    snprintf(log_path, sizeof log_path, "%s/worker.log", tmpdir);
+    worker_spec ws = *wsp;
+    ws.log_path = log_path;
+    double t0 = now_s();
+    uint64_t next = 0;
+    int64_t rc = 0;
+    bool stop = false;
+    while (next < trials && !stop) {
+        ws.time_left_s = 0;
+        if (time_s > 0) {
+            ws.time_left_s = time_s - (now_s() - t0);
+            if (ws.time_left_s <= 0)
+                break;
+        }
+        int64_t got = batch(&ws, next, trials - next, fn, tick, ctx, &stop, err, n);
+        if (got < 0) {
+            rc = -1;
+            break;
+        }
+        if (got == 0 && time_s <= 0) {
+            snprintf(err, n, "a worker exited cleanly without running a trial");
+            rc = -1;
+            break;
+        }
+        next += (uint64_t)got;
+    }
+    unlink(log_path);
+    rmdir(tmpdir);
+    return rc < 0 ? -1 : (int64_t)next;
 }

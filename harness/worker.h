@@ -54,13 +54,14 @@ typedef struct worker_spec {
     int64_t selftest_crash;   /* absolute trial index or -1 */
     int64_t selftest_hang;
     double watchdog_s;        /* per trial */
-    double time_left_s;       /* 0: none; else the worker starts no trial after this */
-    const char *log_path;     /* where the worker's stderr goes (truncated per worker) */
+    double time_left_s;       /* worker_batch: 0, or the worker starts no trial after this */
+    const char *log_path;     /* worker_batch: where the worker's output goes (truncated) */
 } worker_spec;
 
 /* Called for each trial, in order; a finding is delivered after the worker has exited (so
- * its log is complete).  The callback may keep nothing it does not copy. */
-typedef void (*trial_fn)(void *ctx, trial_result *r);
+ * its log is complete).  The callback may keep nothing it does not copy.  A non-zero return
+ * stops worker_run before it starts another worker. */
+typedef int (*trial_fn)(void *ctx, trial_result *r);
 /* Called about once a second while the worker runs (progress lines). */
 typedef void (*tick_fn)(void *ctx);
 
@@ -69,6 +70,13 @@ typedef void (*tick_fn)(void *ctx);
  * error (message in err: the worker could not start, or exited 2/3 with its stderr tail). */
 int64_t worker_batch(const worker_spec *ws, uint64_t first, uint64_t count, trial_fn fn,
                      tick_fn tick, void *ctx, char *err, size_t n);
+
+/* Run trials [0, trials): one worker after another, a new one after each finding, until
+ * every trial ran, time_s (if > 0) ran out, or fn asked to stop.  ws->time_left_s and
+ * ws->log_path are filled in here (the log lives in a temporary directory).  Returns the
+ * number of trials delivered, or -1 on an internal error (message in err). */
+int64_t worker_run(const worker_spec *ws, uint64_t trials, double time_s, trial_fn fn,
+                   tick_fn tick, void *ctx, char *err, size_t n);
 
 /* `refstorm worker`: the child side.  Returns the process exit status: 0 every trial
  * passed, 1 a trial failed, 2 bad input, 3 internal error (e.g. no executor linked). */

@@ -8,7 +8,15 @@
  * line, and logs without any.  Reports: files land complete under their final names with no
  * temporary left over; a finding folder has every file and report.json parses with the fields the
  * README documents; writing a finding whose folder already exists fails and leaves the old one
- * intact. */
+ * intact.
+ *
+ * Supervisor: worker_run drives real workers — this test program re-executes itself as
+ * `test_cli worker ...` (fork+exec through /proc/self/exe, as refstorm does) and runs the real
+ * worker code against a stand-in exec_run defined below (test build only; the refstorm binary
+ * links the real executor).  The stand-in fails seed 1007 with an invariant verdict and sleeps
+ * 2 ms per trial; crashes and hangs come from the --selftest-* switches.  Checked: the verdict
+ * of every trial in order, that a crash or hang ends only its worker and the run carries on,
+ * the log of a finding, a stop request, a time budget, a malformed program (internal error). */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -19,14 +27,50 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
 #include "cli.h"
+#include "executor.h"
 #include "report.h"
 #include "scn.h"
+#include "worker.h"
+
+/* ---- the stand-in executor (this test program only) ---- */
+
+#define FAKE_FAIL_SEED 1007u
+
+const char *exec_verdict_name(exec_verdict v) { return v == EXEC_PASS ? "pass" : "invariant"; }
+
+int exec_run(const program *p, const exec_config *cfg, exec_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->thread = -1;
+    res->op_index = -1;
+    if (cfg->seed == FAKE_FAIL_SEED) {
+        res->verdict = EXEC_INVARIANT;
+        snprintf(res->check, sizeof res->check, "H1");
+        snprintf(res->message, sizeof res->message, "stand-in failure");
+        res->thread = (int)p->nthreads - 1;
+        res->op_index = 0;
+    }
+    if (strcmp(cfg->mode, "pct") == 0)
+        res->trace = strdup(cfg->replay_trace ? cfg->replay_trace : "0:0 3:1");
+    res->ops_run = 4;
+    res->seconds = 0.002;
+    usleep(2000);
+    return 0;
+}
+
+void exec_result_free(exec_result *r)
+{
+    free(r->trace);
+    free(r->op_log);
+    free(r->thread_dump);
+}
 
 /* ---- helpers ---- */
 
@@ -458,8 +502,170 @@ static void test_op_text(void **state)
     program_free(&p);
 }
 
-int main(void)
+/* ---- the supervisor against real worker processes ---- */
+
+typedef struct seen {
+    int n;
+    char verdict[64][16];
+    char check[64][32];
+    uint64_t trial[64], seed[64];
+    bool log_has_selftest[64];
+    bool has_trace[64];
+    int stop_after_finding;
+} seen;
+
+static int collect(void *ctx, trial_result *r)
 {
+    seen *s = ctx;
+    if (s->n >= 64)
+        return -1;
+    int i = s->n++;
+    snprintf(s->verdict[i], sizeof s->verdict[i], "%s", r->verdict);
+    snprintf(s->check[i], sizeof s->check[i], "%s", r->check);
+    s->trial[i] = r->trial;
+    s->seed[i] = r->seed;
+    s->log_has_selftest[i] = r->log && strstr(r->log, "--selftest-");
+    s->has_trace[i] = r->trace != NULL;
+    return trial_is_finding(r) && s->stop_after_finding ? -1 : 0;
+}
+
+static char *scn_file(void)
+{
+    char *dir = make_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/p.scn", dir);
+    free(dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(prog_text, f);
+    fclose(f);
+    return strdup(path);
+}
+
+static void drop_scn(char *path)
+{
+    unlink(path);
+    *strrchr(path, '/') = 0;
+    rmdir(path);
+    free(path);
+}
+
+static worker_spec spec(const char *file, uint64_t seed)
+{
+    worker_spec ws = {.file = file, .mode = "free", .depth = 3, .seed = seed,
+                      .selftest_crash = -1, .selftest_hang = -1, .watchdog_s = 30};
+    return ws;
+}
+
+static void test_supervisor_crash_carries_on(void **state)
+{
+    (void)state;
+    char *file = scn_file();
+    worker_spec ws = spec(file, 100);
+    ws.selftest_crash = 2;
+    seen s = {0};
+    char err[512];
+    assert_int_equal(worker_run(&ws, 5, 0, collect, NULL, &s, err, sizeof err), 5);
+    assert_int_equal(s.n, 5);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(s.trial[i], (uint64_t)i);
+        assert_int_equal(s.seed[i], 100u + (uint64_t)i);
+        assert_string_equal(s.verdict[i], i == 2 ? "crash" : "pass");
+    }
+    assert_string_equal(s.check[2], "SIGSEGV");
+    assert_true(s.log_has_selftest[2]);
+    drop_scn(file);
+}
+
+static void test_supervisor_invariant_and_trace(void **state)
+{
+    (void)state;
+    char *file = scn_file();
+    worker_spec ws = spec(file, FAKE_FAIL_SEED - 3);
+    ws.mode = "pct";
+    seen s = {0};
+    char err[512];
+    assert_int_equal(worker_run(&ws, 6, 0, collect, NULL, &s, err, sizeof err), 6);
+    assert_int_equal(s.n, 6);
+    for (int i = 0; i < 6; i++) {
+        assert_string_equal(s.verdict[i], i == 3 ? "invariant" : "pass");
+        assert_true(s.has_trace[i]);
+    }
+    assert_string_equal(s.check[3], "H1");
+    /* a callback that asks to stop: no worker after the finding */
+    memset(&s, 0, sizeof s);
+    s.stop_after_finding = 1;
+    assert_int_equal(worker_run(&ws, 6, 0, collect, NULL, &s, err, sizeof err), 4);
+    assert_int_equal(s.n, 4);
+    drop_scn(file);
+}
+
+static void test_supervisor_hang(void **state)
+{
+    (void)state;
+    char *file = scn_file();
+    worker_spec ws = spec(file, 1);
+    ws.selftest_hang = 1;
+    ws.watchdog_s = 0.5;
+    seen s = {0};
+    char err[512];
+    assert_int_equal(worker_run(&ws, 3, 0, collect, NULL, &s, err, sizeof err), 3);
+    assert_string_equal(s.verdict[0], "pass");
+    assert_string_equal(s.verdict[1], "hang");
+    assert_string_equal(s.check[1], "watchdog");
+    assert_string_equal(s.verdict[2], "pass");
+    drop_scn(file);
+}
+
+static void test_supervisor_time_budget(void **state)
+{
+    (void)state;
+    char *file = scn_file();
+    worker_spec ws = spec(file, 1);
+    seen s = {0};
+    char err[512];
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    int64_t got = worker_run(&ws, 1000000, 0.3, collect, NULL, &s, err, sizeof err);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double el = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    assert_true(got >= 1 && got < 1000000); /* 2 ms per trial: far fewer than asked */
+    assert_true(el < 5.0);
+    drop_scn(file);
+}
+
+static void test_supervisor_bad_program(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/bad.scn", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("refstorm-scn 1\nthread t0 main\n  frobnicate r0\n", f);
+    fclose(f);
+    worker_spec ws = spec(path, 1);
+    seen s = {0};
+    char err[512];
+    assert_int_equal(worker_run(&ws, 3, 0, collect, NULL, &s, err, sizeof err), -1);
+    assert_int_equal(s.n, 0);
+    if (!strstr(err, "bad.scn:3:3"))
+        fail_msg("error message: %s", err);
+    rm_rf(dir);
+    free(dir);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "worker") == 0) { /* started by worker_run above */
+        cli_opts o;
+        char err[256];
+        if (cli_parse(argc, argv, &o, err, sizeof err) < 0) {
+            fprintf(stderr, "%s\n", err);
+            return CLI_EXIT_USAGE;
+        }
+        return worker_main(&o);
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tables_consistent),
         cmocka_unit_test(test_help_lists_everything),
@@ -471,6 +677,11 @@ int main(void)
         cmocka_unit_test(test_write_atomic),
         cmocka_unit_test(test_finding_folder),
         cmocka_unit_test(test_op_text),
+        cmocka_unit_test(test_supervisor_crash_carries_on),
+        cmocka_unit_test(test_supervisor_invariant_and_trace),
+        cmocka_unit_test(test_supervisor_hang),
+        cmocka_unit_test(test_supervisor_time_budget),
+        cmocka_unit_test(test_supervisor_bad_program),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
