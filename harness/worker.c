@@ -197,7 +197,8 @@ int worker_main(const cli_opts *o)
 #ifdef WORKER_EXECUTOR_WEAK
         if (!exec_run) {
             fprintf(stderr, "refstorm worker: this build has no executor (harness/executor.c "
-                            "is not in the tree yet), so no trial can run\n");
+                            "was not in the tree when worker.c was compiled), so no trial can "
+                            "run; if it exists now, rebuild: touch harness/worker.c\n");
             status = CLI_EXIT_INTERNAL;
             break;
         }
@@ -443,6 +444,45 @@ static void log_tail(const char *log, size_t len, char *out, size_t n)
 static int64_t batch(const worker_spec *ws, uint64_t first, uint64_t count, trial_fn fn,
                      tick_fn tick, void *ctx, bool *stop, char *err, size_t n);
 
+/* A hung worker's threads, by gdb (when installed), before it is killed: malloc'd text or
+ * NULL.  Bounded: gdb that takes longer than WORKER_DUMP_S is killed. */
+#define WORKER_DUMP_S 20
+static char *thread_dump(pid_t pid, const char *log_path)
+{
+    char path[4200], pidbuf[24];
+    snprintf(path, sizeof path, "%s.gdb", log_path);
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return NULL;
+    char *argv[] = {"gdb", "-nx", "-batch", "-p", pidbuf, "-ex", "set pagination off",
+                    "-ex", "info threads", "-ex", "thread apply all bt", NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd, 1);
+    posix_spawn_file_actions_adddup2(&fa, fd, 2);
+    pid_t g;
+    int rc = posix_spawnp(&g, "gdb", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fd);
+    char *text = NULL;
+    if (rc == 0) {
+        int st;
+        double t0 = now_s();
+        while (waitpid(g, &st, WNOHANG) == 0) {
+            if (now_s() - t0 > WORKER_DUMP_S) {
+                kill(g, SIGKILL);
+                waitpid(g, &st, 0);
+                break;
+            }
+            usleep(20000);
+        }
+        text = worker_read_file(path, 1u << 20, NULL);
+    }
+    unlink(path);
+    return text;
+}
+
 static pid_t spawn_worker(const worker_spec *ws, uint64_t first, uint64_t count, int *rfd,
                           char *err, size_t n)
 {
@@ -500,6 +540,7 @@ static int64_t batch(const worker_spec *ws, uint64_t first, uint64_t count, tria
     uint64_t delivered = 0;
     trial_result held;          /* a failing trial, delivered after the worker exits */
     bool have_held = false, hung = false, bad_line = false;
+    char *dump = NULL;          /* gdb's view of a hung worker */
     double last = now_s();
     memset(&held, 0, sizeof held);
     for (bool eof = false; !eof && buf;) {
@@ -513,6 +554,7 @@ static int64_t batch(const worker_spec *ws, uint64_t first, uint64_t count, tria
             break;
         if (pr <= 0) {
             if (now_s() - last >= ws->watchdog_s) {
+                dump = thread_dump(pid, ws->log_path);
                 kill(pid, SIGKILL);
                 hung = true;
                 break;
@@ -586,10 +628,12 @@ static int64_t batch(const worker_spec *ws, uint64_t first, uint64_t count, tria
         if (fn(ctx, &held) != 0 && stop)
             *stop = true;
         trial_result_free(&held);
+        free(dump);
         return (int64_t)delivered + 1;
     }
     bool clean = !hung && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (clean) {
+        free(dump);
         free(log);
         return (int64_t)delivered;
     }
@@ -606,11 +650,14 @@ static int64_t batch(const worker_spec *ws, uint64_t first, uint64_t count, tria
     tr.seed = ws->seed + tr.trial;
     tr.log = log;
     tr.log_len = log_len;
+    tr.thread_dump = dump;
+    dump = NULL;
     if (fn(ctx, &tr) != 0 && stop)
         *stop = true;
     trial_result_free(&tr);
     return (int64_t)(delivered < count ? delivered + 1 : delivered);
 internal:
+    free(dump);
     free(log);
     if (have_held)
         trial_result_free(&held);

@@ -158,16 +158,25 @@ fi
 
 "$rs" run "$work/simple.scn" --trials 1 --selftest-hang 0 --watchdog 1 --report-dir "$reports" \
     >"$work/out" 2>"$work/err"; rc=$?
-if [ $rc -eq 1 ] && grep -q "FINDING hang (watchdog)" "$work/out" && \
-   ls -d "$reports"/*/001-hang-trial0 >/dev/null 2>&1; then
-    ok "a worker that stops reporting is a hang finding after --watchdog"
+hdir=$(ls -d "$reports"/*/001-hang-trial0 2>/dev/null | head -n 1)
+dump_ok=1 # with gdb installed, the hung worker's stacks are in the report
+if command -v gdb >/dev/null 2>&1; then
+    [ -n "$hdir" ] && grep -q "worker_main" "$hdir/thread_dump.txt" 2>/dev/null || dump_ok=0
+fi
+if [ $rc -eq 1 ] && grep -q "FINDING hang (watchdog)" "$work/out" && [ -n "$hdir" ] && \
+   [ $dump_ok -eq 1 ]; then
+    ok "a worker that stops reporting is a hang finding after --watchdog, with a gdb thread dump"
 else
-    notok "a worker that stops reporting is a hang finding" "rc=$rc" "$(cat "$work/out" "$work/err" | head -6)"
+    notok "a worker that stops reporting is a hang finding" "rc=$rc dir=$hdir dump_ok=$dump_ok" "$(cat "$work/out" "$work/err" | head -6)"
 fi
 
 # Does this build have an executor?  (Until harness/executor.c lands, workers exit 3 saying so.)
 "$rs" run "$work/simple.scn" --trials 1 --report-dir "$reports" >"$work/out" 2>"$work/err"; rc=$?
-if grep -q "has no executor" "$work/err"; then
+if grep -q "has no executor" "$work/err" && [ -f harness/executor.c ]; then
+    notok "the supervisor carries on after a crash" \
+        "harness/executor.c exists but $build/refstorm has no executor: worker.o is stale" \
+        "(it was compiled before executor.c existed): touch harness/worker.c and rebuild"
+elif grep -q "has no executor" "$work/err"; then
     skip "the supervisor carries on after a crash" "no executor linked in this build yet"
 else
     "$rs" run "$work/simple.scn" --trials 3 --selftest-crash 1 --json --report-dir "$reports" \
