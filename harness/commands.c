@@ -400,9 +400,8 @@ int cmd_repro(const cli_opts *o, const char *argv0)
     if (rc != CLI_EXIT_INTERNAL && s.have_last && !o->quiet) {
         trial_result *r = &s.last;
         FILE *out = o->json ? stderr : stdout;
-        fprintf(out, "repro: %s%s%s%s%s (mode %s, seed %" PRIu64 ")\n", r->verdict,
-                r->check[0] ? " (" : "", r->check, r->check[0] ? ")" : "",
-                r->message[0] ? "" : "", s.mode, r->seed);
+        fprintf(out, "repro: %s%s%s%s (mode %s, seed %" PRIu64 ")\n", r->verdict,
+                r->check[0] ? " (" : "", r->check, r->check[0] ? ")" : "", s.mode, r->seed);
         if (r->message[0])
             fprintf(out, "  %s\n", r->message);
         if (want_verdict[0]) {

@@ -352,6 +352,32 @@ json_t *report_finding_json(const report_finding *f, const char *dir)
     return o;
 }
 
+/* The report around the headline (it names the threads and stacks involved): from the
+ * headline's line, at most REPORT_EXCERPT_LINES lines. */
+#define REPORT_EXCERPT_LINES 40
+static void log_excerpt(FILE *m, const char *log, size_t len, const char *headline)
+{
+    const char *end = log + len;
+    size_t hl = strcspn(headline, " "); /* "AddressSanitizer:", "file.c:1:2:", "refstorm" */
+    char key[64];
+    snprintf(key, sizeof key, "%.*s", (int)(hl < sizeof key ? hl : sizeof key - 1), headline);
+    const char *at = find_in(log, end, headline);
+    if (!at)
+        at = find_in(log, end, key);
+    if (!at)
+        return;
+    while (at > log && at[-1] != '\n')
+        at--;
+    const char *stop = at;
+    for (int i = 0; i < REPORT_EXCERPT_LINES && stop < end; i++) {
+        const char *nl = memchr(stop, '\n', (size_t)(end - stop));
+        stop = nl ? nl + 1 : end;
+    }
+    fprintf(m, "\n## Report (first %d lines; all of it in sanitizer.log)\n\n```\n%.*s%s```\n",
+            REPORT_EXCERPT_LINES, (int)(stop - at), at,
+            stop > at && stop[-1] == '\n' ? "" : "\n");
+}
+
 /* report.md; malloc'd text or NULL */
 static char *render_md(const report_finding *f, const char *dir)
 {
@@ -417,6 +443,8 @@ static char *render_md(const report_finding *f, const char *dir)
     if (f->trace_text)
         fprintf(m, "\npct trace (step:thread at each switch), also in trace.txt:\n\n    %s\n",
                 f->trace_text);
+    if (f->headline && f->sanitizer_log)
+        log_excerpt(m, f->sanitizer_log, f->sanitizer_log_len, f->headline);
     if (f->thread_dump)
         fprintf(m, "\n## Thread dump\n\n```\n%s\n```\n", f->thread_dump);
     fprintf(m, "\n## Files\n\n- `report.json`: the same, machine readable\n- `repro.scn`: the "

@@ -462,6 +462,7 @@ static void test_finding_folder(void **state)
     assert_non_null(strstr(text, "sanitizer (asan)"));
     assert_non_null(strstr(text, "heap-use-after-free"));
     assert_non_null(strstr(text, "thread t1 at op 1: `drop r1`"));
+    assert_non_null(strstr(text, "```\n==1==ERROR: AddressSanitizer: heap-use-after-free"));
     assert_non_null(strstr(text, replay ? "refstorm repro" : "?"));
 
     /* the same id again: refused, first folder untouched, no temporary left behind */
