@@ -373,9 +373,8 @@ static int parse_line(const char *line, trial_result *r)
     return r->verdict[0] ? 0 : -1;
 }
 
-/* The verdict of a trial the worker never reported, from how the worker ended.
- * Returns -1 if the worker's end is an internal error rather than a finding. */
-static int classify_end(int status, bool hung, const char *log, size_t log_len, trial_result *r)
+int worker_classify_end(int status, bool hung, const char *log, size_t log_len,
+                        trial_result *r)
 {
     report_headline h;
     char fatal[256];
@@ -639,7 +638,7 @@ static int64_t batch(const worker_spec *ws, uint64_t first, uint64_t count, tria
     }
     trial_result tr;
     memset(&tr, 0, sizeof tr);
-    if (classify_end(status, hung, log, log_len, &tr) < 0) {
+    if (worker_classify_end(status, hung, log, log_len, &tr) < 0) {
         char tail[640];
         log_tail(log, log_len, tail, sizeof tail);
         snprintf(err, n, "the worker exited with status %d: %s", tr.exit_status, tail);

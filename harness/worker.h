@@ -78,6 +78,13 @@ int64_t worker_batch(const worker_spec *ws, uint64_t first, uint64_t count, tria
 int64_t worker_run(const worker_spec *ws, uint64_t trials, double time_s, trial_fn fn,
                    tick_fn tick, void *ctx, char *err, size_t n);
 
+/* The verdict of a trial the worker never reported, from how the worker ended: `status` as
+ * waitpid gives it, `hung` if the watchdog killed it, its log.  Fills verdict, check, message,
+ * headline, exit_status and signal; returns -1 if the end is an internal error of refstorm
+ * (the worker exited 2 or 3 by itself) rather than a finding. */
+int worker_classify_end(int status, bool hung, const char *log, size_t log_len,
+                        trial_result *r);
+
 /* `refstorm worker`: the child side.  Returns the process exit status: 0 every trial
  * passed, 1 a trial failed, 2 bad input, 3 internal error (e.g. no executor linked). */
 int worker_main(const cli_opts *o);

@@ -26,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -503,6 +505,75 @@ static void test_op_text(void **state)
     program_free(&p);
 }
 
+/* ---- how a worker's end becomes a verdict ---- */
+
+#define EXITED(code) (((code) & 0xff) << 8) /* what waitpid reports for exit(code) */
+#define KILLED(sig) ((sig) & 0x7f)
+
+static trial_result classify(int status, bool hung, const char *log, int want_rc)
+{
+    trial_result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(worker_classify_end(status, hung, log, strlen(log), &r), want_rc);
+    return r;
+}
+
+static void test_classify_end(void **state)
+{
+    (void)state;
+    assert_true(WIFEXITED(EXITED(66)) && WEXITSTATUS(EXITED(66)) == 66);
+    assert_true(WIFSIGNALED(KILLED(SIGSEGV)) && WTERMSIG(KILLED(SIGSEGV)) == SIGSEGV);
+    /* TSan stops the worker with exit code 66 */
+    trial_result r = classify(EXITED(66), false,
+                              "==================\nWARNING: ThreadSanitizer: data race (pid=9)\n", 0);
+    assert_string_equal(r.verdict, "sanitizer");
+    assert_string_equal(r.check, "tsan");
+    assert_string_equal(r.message, "ThreadSanitizer: data race");
+    assert_string_equal(r.headline, "ThreadSanitizer: data race");
+    assert_int_equal(r.exit_status, 66);
+    assert_int_equal(r.signal, 0);
+    /* ASan with abort_on_error: killed by SIGABRT, still a sanitizer verdict */
+    r = classify(KILLED(SIGABRT), false,
+                 "==3==ERROR: AddressSanitizer: heap-use-after-free on address 0x1 at pc 0x2\n", 0);
+    assert_string_equal(r.verdict, "sanitizer");
+    assert_string_equal(r.check, "asan");
+    assert_int_equal(r.signal, SIGABRT);
+    assert_int_equal(r.exit_status, -1);
+    /* a SEGV that ASan caught is a crash */
+    r = classify(EXITED(1), false,
+                 "AddressSanitizer:DEADLYSIGNAL\n==3==ERROR: AddressSanitizer: SEGV on unknown "
+                 "address 0x000000000008 (pc 0x1 bp 0x2 sp 0x3 T1)\n", 0);
+    assert_string_equal(r.verdict, "crash");
+    assert_string_equal(r.check, "SIGSEGV");
+    assert_string_equal(r.headline, "AddressSanitizer: SEGV on unknown address 0x000000000008");
+    /* the runtime's own abort */
+    r = classify(KILLED(SIGABRT), false,
+                 "refstorm runtime fatal error: decref of a freed object (object 0x10)\n", 0);
+    assert_string_equal(r.verdict, "crash");
+    assert_string_equal(r.check, "SIGABRT");
+    assert_string_equal(r.message, "refstorm runtime fatal error: decref of a freed object (object 0x10)");
+    /* a plain signal, nothing in the log */
+    r = classify(KILLED(SIGSEGV), false, "", 0);
+    assert_string_equal(r.verdict, "crash");
+    assert_string_equal(r.check, "SIGSEGV");
+    assert_non_null(strstr(r.message, "signal 11"));
+    /* UBSan (exit code 1 by -fno-sanitize-recover) */
+    r = classify(EXITED(1), false, "a.c:3:9: runtime error: load of null pointer\n", 0);
+    assert_string_equal(r.verdict, "sanitizer");
+    assert_string_equal(r.check, "ubsan");
+    /* the watchdog wins over whatever the log says */
+    r = classify(KILLED(SIGKILL), true, "WARNING: ThreadSanitizer: data race\n", 0);
+    assert_string_equal(r.verdict, "hang");
+    assert_string_equal(r.check, "watchdog");
+    /* an unexplained exit status is a crash of kind "exit" */
+    r = classify(EXITED(7), false, "", 0);
+    assert_string_equal(r.verdict, "crash");
+    assert_string_equal(r.check, "exit");
+    /* the worker's own usage or internal errors are refstorm's problem, not a finding */
+    classify(EXITED(2), false, "x.scn:1:1: missing version line\n", -1);
+    classify(EXITED(3), false, "refstorm worker: executor failed\n", -1);
+}
+
 /* ---- the supervisor against real worker processes ---- */
 
 typedef struct seen {
@@ -678,6 +749,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_write_atomic),
         cmocka_unit_test(test_finding_folder),
         cmocka_unit_test(test_op_text),
+        cmocka_unit_test(test_classify_end),
         cmocka_unit_test(test_supervisor_crash_carries_on),
         cmocka_unit_test(test_supervisor_invariant_and_trace),
         cmocka_unit_test(test_supervisor_hang),

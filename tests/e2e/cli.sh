@@ -30,10 +30,10 @@ check() { # description, then a command whose status decides
 }
 
 bad=(corpus/scn/bad/*.scn)
-echo "1..$((15 + ${#bad[@]}))"
+echo "1..$((16 + ${#bad[@]}))"
 
 if [ ! -x "$rs" ]; then
-    for i in $(seq 1 $((15 + ${#bad[@]}))); do notok "refstorm binary $rs exists"; done
+    for i in $(seq 1 $((16 + ${#bad[@]}))); do notok "refstorm binary $rs exists"; done
     exit 1
 fi
 
@@ -154,6 +154,26 @@ if [ $rc -eq 1 ] && grep -q "^REPRODUCED" "$work/out"; then
     ok "refstorm repro <finding dir> reproduces the crash (exit 1)"
 else
     notok "refstorm repro <finding dir> reproduces the crash" "rc=$rc" "$(cat "$work/out" "$work/err" | head -6)"
+fi
+
+"$rs" run "$work/simple.scn" --trials 1 --selftest-crash 0 --json --mode pct --seed 7 \
+    --report-dir "$reports" >"$work/out" 2>"$work/err"; rc=$?
+json_ok() {
+    python3 - "$work/out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert len(rows) == 1, rows
+r = rows[0]
+for k in ["verdict", "seed", "mode", "scenario", "check", "message", "seconds", "trace", "finding"]:
+    assert k in r, k
+assert (r["verdict"], r["seed"], r["mode"], r["scenario"]) == ("crash", 7, "pct", "e2e-simple"), r
+assert r["finding"] and r["finding"].endswith("001-crash-trial0"), r
+PY
+}
+if [ $rc -eq 1 ] && json_ok >"$work/json.err" 2>&1; then
+    ok "--json prints one object per trial with verdict, seed, mode, scenario, check, message, seconds, trace"
+else
+    notok "--json prints one object per trial" "rc=$rc" "$(tail -3 "$work/json.err")" "$(head -3 "$work/out")"
 fi
 
 "$rs" run "$work/simple.scn" --trials 1 --selftest-hang 0 --watchdog 1 --report-dir "$reports" \
