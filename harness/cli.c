@@ -201,6 +201,8 @@ static int set_value(cli_opts *o, const cli_flag *f, const char *val, char *err,
 int cli_parse(int argc, char *const *argv, cli_opts *o, char *err, size_t n)
 {
     cli_opts_init(o);
+    o->argc = argc;
+    o->argv = argv;
     err[0] = 0;
     int i = 1;
     if (i < argc && argv[i][0] != '-') {

@@ -55,6 +55,8 @@ typedef struct cli_opts {
     int64_t result_fd;        /* worker: where trial results go */
     uint64_t first_trial;     /* worker: index of its first trial */
     bool set[64];             /* set[i]: flag i of cli_flags was given */
+    int argc;                 /* the command line as given (borrowed), for reports */
+    char *const *argv;
 } cli_opts;
 
 typedef struct cli_flag {

@@ -53,6 +53,7 @@ typedef struct session {
     const cli_opts *o;
     bool repro;
     const char *argv0;
+    char *command;             /* the command line, for reports */
     const char *source;        /* the .scn file */
     program prog;              /* with the command line's mutants folded in (for repro.scn) */
     const char *mode;
@@ -149,7 +150,7 @@ static int write_finding(session *s, trial_result *r, char *dir, size_t n)
         .op_log = r->op_log,
         .selftest_crash = s->selftest_crash == (int64_t)r->trial ? 0 : -1,
         .selftest_hang = s->selftest_hang == (int64_t)r->trial ? 0 : -1,
-        .argv0 = s->argv0,
+        .argv0 = s->argv0, .command = s->command,
     };
     return report_write_finding(s->run_dir, &f, dir, n);
 }
@@ -280,6 +281,7 @@ int cmd_run(const cli_opts *o, const char *argv0)
     memset(&s, 0, sizeof s);
     s.o = o;
     s.argv0 = argv0;
+    s.command = report_shell_join(o->argc, o->argv);
     s.source = o->target;
     s.mode = o->mode;
     s.depth = (int)o->depth;
@@ -289,17 +291,22 @@ int cmd_run(const cli_opts *o, const char *argv0)
     if (!file) {
         fprintf(stderr, "refstorm: run: unknown scenario '%s' (there are no named scenarios yet; "
                         "see `refstorm list`, or give a FILE.scn)\n", o->target);
+        free(s.command);
         return CLI_EXIT_USAGE;
     }
     if (cli_given(o, "threads")) {
         fprintf(stderr, "refstorm: run: --threads applies to generated scenarios; %s fixes its "
                         "own threads\n", o->target);
+        free(s.command);
         return CLI_EXIT_USAGE;
     }
-    if (load_program(o->target, &s.prog) < 0)
+    if (load_program(o->target, &s.prog) < 0) {
+        free(s.command);
         return CLI_EXIT_USAGE;
+    }
     if (add_bugs(&s.prog, o->bugs) < 0) {
         program_free(&s.prog);
+        free(s.command);
         return CLI_EXIT_USAGE;
     }
     s.seed = cli_given(o, "seed") ? o->seed : s.prog.opt.seed;
@@ -322,6 +329,7 @@ int cmd_run(const cli_opts *o, const char *argv0)
                 s.findings ? s.run_dir : "");
     }
     program_free(&s.prog);
+    free(s.command);
     return rc;
 }
 

@@ -256,6 +256,34 @@ void report_op_text(const program *p, int t, int64_t k, char *buf, size_t n)
     }
 }
 
+char *report_shell_join(int argc, char *const *argv)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m)
+        return NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        bool plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789-_./=:,+@%") == strlen(a);
+        fputs(i ? " " : "", m);
+        if (plain) {
+            fputs(a, m);
+            continue;
+        }
+        fputc('\'', m);
+        for (; *a; a++)
+            fputs(*a == '\'' ? "'\\''" : (char[2]){*a, 0}, m);
+        fputc('\'', m);
+    }
+    if (fclose(m) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 static json_t *trace_array(const char *text)
 {
     json_t *a = json_array();
@@ -318,6 +346,7 @@ json_t *report_finding_json(const report_finding *f, const char *dir)
         json_array_append_new(bugs, json_string(f->prog->bugs[i]));
     json_object_set_new(o, "bugs", bugs);
     json_object_set_new(o, "variant", json_string(report_variant()));
+    json_object_set_new(o, "command", f->command ? json_string(f->command) : json_null());
     json_object_set_new(o, "exit_status", f->exit_status >= 0 ? json_integer(f->exit_status)
                                                               : json_null());
     json_object_set_new(o, "signal", f->signal > 0 ? json_integer(f->signal) : json_null());
@@ -405,6 +434,8 @@ static char *render_md(const report_finding *f, const char *dir)
     if (!f->prog || f->prog->nbugs == 0)
         fprintf(m, " none");
     fprintf(m, " |\n| variant | %s |\n", report_variant());
+    if (f->command)
+        fprintf(m, "| command | `%s` |\n", f->command);
     if (f->signal > 0)
         fprintf(m, "| worker | killed by signal %d (%s) |\n", f->signal, strsignal(f->signal));
     else if (f->exit_status >= 0)

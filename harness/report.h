@@ -72,12 +72,15 @@ typedef struct report_finding {
     int64_t selftest_crash;      /* -1, or 0: the trial was crashed on purpose (repro redoes it) */
     int64_t selftest_hang;       /* likewise for a forced hang */
     const char *argv0;           /* how to call refstorm in the replay command */
+    const char *command;         /* the run's whole command line (shell-quoted), or NULL */
 } report_finding;
 
 /* report.json's content (caller json_decref's it); NULL on allocation failure. */
 json_t *report_finding_json(const report_finding *f, const char *dir);
 /* Render op k of thread t as .scn text ("drop r0"); "?" if out of range. */
 void report_op_text(const program *p, int t, int64_t k, char *buf, size_t n);
+/* argv[0..argc) joined with spaces, each word single-quoted when it needs it (malloc'd). */
+char *report_shell_join(int argc, char *const *argv);
 /* Write the folder root/<finding_id>/ (root is created if missing).  The final path goes to
  * out.  -1 on failure (nothing is left behind under the final name; errno set). */
 int report_write_finding(const char *root, const report_finding *f, char *out, size_t n);

@@ -399,6 +399,7 @@ static report_finding sample(const program *p, const char *id)
         .exit_status = 1, .signal = 0, .thread = 1, .op_index = 1, .seconds = 0.25,
         .trace_text = "0:0 4:1 9:0", .sanitizer_log = log, .sanitizer_log_len = sizeof log - 1,
         .selftest_crash = -1, .selftest_hang = -1, .argv0 = "refstorm",
+        .command = "refstorm run two.scn --mode pct",
     };
     return f;
 }
@@ -434,6 +435,8 @@ static void test_finding_folder(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "mode")), "pct");
     assert_int_equal(json_integer_value(json_object_get(j, "seed")), 47);
     assert_int_equal(json_integer_value(json_object_get(j, "trial")), 5);
+    assert_string_equal(json_string_value(json_object_get(j, "command")),
+                        "refstorm run two.scn --mode pct");
     assert_string_equal(json_string_value(json_object_get(j, "op")), "drop r1");
     json_t *trace = json_object_get(j, "trace");
     assert_int_equal(json_array_size(trace), 3);
@@ -481,6 +484,18 @@ static void test_finding_folder(void **state)
     program_free(&p);
     rm_rf(root);
     free(root);
+}
+
+static void test_shell_join(void **state)
+{
+    (void)state;
+    char *argv[] = {"build/asan/refstorm", "run", "my file.scn", "--bug", "it's", "", NULL};
+    char *s = report_shell_join(6, argv);
+    assert_string_equal(s, "build/asan/refstorm run 'my file.scn' --bug 'it'\\''s' ''");
+    free(s);
+    s = report_shell_join(0, argv);
+    assert_string_equal(s, "");
+    free(s);
 }
 
 static void test_op_text(void **state)
@@ -749,6 +764,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_write_atomic),
         cmocka_unit_test(test_finding_folder),
         cmocka_unit_test(test_op_text),
+        cmocka_unit_test(test_shell_join),
         cmocka_unit_test(test_classify_end),
         cmocka_unit_test(test_supervisor_crash_carries_on),
         cmocka_unit_test(test_supervisor_invariant_and_trace),
