@@ -53,7 +53,8 @@ const cli_flag cli_flags[] = {
      "time budget: start no trial after this many seconds"},
     {"watchdog", "SECONDS", CLI_SECONDS, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO), false,
      F(watchdog_s), 0, 86400,
-     "declare a hang when one trial takes longer (default: program timeout + 10 s)"},
+     "the supervisor declares a hang when a worker reports nothing for this long (default: the "
+     "program's timeout_ms, or 10 s, + 10 s; the executor's own watchdog uses the timeout)"},
     {"bug", "NAME", CLI_STRLIST, RUNLIKE, false, F(bugs), 0, 0,
      "switch a mutant on (repeatable; names from `refstorm list`)"},
     {"report-dir", "DIR", CLI_STR, C(CLI_CMD_RUN), false, F(report_dir), 0, 0,

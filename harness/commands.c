@@ -270,7 +270,7 @@ static double default_watchdog(const cli_opts *o, const program *p)
 {
     if (cli_given(o, "watchdog"))
         return o->watchdog_s;
-    return (p->opt.timeout_ms ? p->opt.timeout_ms / 1000.0 : 10.0) + 10.0;
+    return (p->opt.timeout_ms ? p->opt.timeout_ms : WORKER_DEFAULT_TIMEOUT_MS) / 1000.0 + 10.0;
 }
 
 /* ---- run ---- */

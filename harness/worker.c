@@ -176,6 +176,7 @@ int worker_main(const cli_opts *o)
         trace[strcspn(trace, "\n")] = 0;
     exec_config cfg = {
         .mode = o->mode, .depth = (int)o->depth, .replay_trace = trace, .bugs = o->bugs,
+        .timeout_ms = p.opt.timeout_ms ? p.opt.timeout_ms : WORKER_DEFAULT_TIMEOUT_MS,
     };
     double t0 = now_s();
     int status = CLI_EXIT_PASS;

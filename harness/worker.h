@@ -18,6 +18,11 @@
 
 #include "cli.h"
 
+/* The executor's watchdog for a program that sets no timeout_ms; the supervisor's own
+ * watchdog (--watchdog) defaults to the program's timeout (or this) + 10 s, a backstop for a
+ * worker so stuck that the executor cannot report. */
+#define WORKER_DEFAULT_TIMEOUT_MS 10000u
+
 /* One trial as the supervisor sees it. */
 typedef struct trial_result {
     uint64_t trial, seed;
