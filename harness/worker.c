@@ -42,6 +42,15 @@
 #define WORKER_EXECUTOR_WEAK 1
 #endif
 
+/* The executor's watchdog ends a hung trial's process with this status after writing a block
+ * between these markers to stderr (executor.h, "Hang").  The fallbacks keep this file
+ * building against an executor.h from before the protocol; the values are the same. */
+#ifndef EXEC_HANG_EXIT_STATUS
+#define EXEC_HANG_EXIT_STATUS 86
+#define EXEC_HANG_BEGIN "==refstorm-hang-begin=="
+#define EXEC_HANG_END "==refstorm-hang-end=="
+#endif
+
 extern char **environ;
 
 #define WORKER_LOG_MAX (16u << 20)   /* bytes of worker stderr kept for a report */
@@ -374,6 +383,42 @@ static int parse_line(const char *line, trial_result *r)
     return r->verdict[0] ? 0 : -1;
 }
 
+/* The executor's hang block, if the log has one: the verdict, the first unfinished thread
+ * and its op, and the block itself as the thread dump. */
+static bool exec_hang(const char *log, size_t len, trial_result *r)
+{
+    const char *b = memmem(log, len, EXEC_HANG_BEGIN, strlen(EXEC_HANG_BEGIN));
+    if (!b)
+        return false;
+    const char *end = log + len;
+    const char *e = memmem(b, (size_t)(end - b), EXEC_HANG_END, strlen(EXEC_HANG_END));
+    e = e ? e + strlen(EXEC_HANG_END) : end;
+    r->thread_dump = strndup(b, (size_t)(e - b));
+    snprintf(r->verdict, sizeof r->verdict, "hang");
+    snprintf(r->check, sizeof r->check, "watchdog");
+    long long timeout = -1, elapsed = -1;
+    bool blamed = false;
+    for (const char *line = b; line < e;) {
+        const char *nl = memchr(line, '\n', (size_t)(e - line));
+        size_t ll = (size_t)((nl ? nl : e) - line);
+        char buf[512];
+        snprintf(buf, sizeof buf, "%.*s", (int)(ll < sizeof buf ? ll : sizeof buf - 1), line);
+        int t;
+        long long op;
+        sscanf(buf, "timeout_ms %lld elapsed_ms %lld", &timeout, &elapsed);
+        if (!blamed && sscanf(buf, "thread %d op %lld", &t, &op) == 2 && !strstr(buf, " done 1")) {
+            r->thread = t;
+            r->op_index = op;
+            blamed = true;
+        }
+        line = nl ? nl + 1 : e;
+    }
+    snprintf(r->message, sizeof r->message,
+             "the trial outlived its timeout of %lld ms (the executor's watchdog, after %lld ms)",
+             timeout, elapsed);
+    return true;
+}
+
 int worker_classify_end(int status, bool hung, const char *log, size_t log_len,
                         trial_result *r)
 {
@@ -390,6 +435,15 @@ int worker_classify_end(int status, bool hung, const char *log, size_t log_len,
         snprintf(r->check, sizeof r->check, "watchdog");
         snprintf(r->message, sizeof r->message,
                  "the trial did not finish within the watchdog time; the worker was killed");
+        return 0;
+    }
+    if (exec_hang(log, log_len, r) || r->exit_status == EXEC_HANG_EXIT_STATUS) {
+        if (!r->verdict[0]) { /* the status without the block (log cut short) */
+            snprintf(r->verdict, sizeof r->verdict, "hang");
+            snprintf(r->check, sizeof r->check, "watchdog");
+            snprintf(r->message, sizeof r->message,
+                     "the executor's watchdog ended the trial (exit status %d)", r->exit_status);
+        }
         return 0;
     }
     if (has_h && !h.deadly_signal) {
@@ -650,8 +704,11 @@ static int64_t batch(const worker_spec *ws, uint64_t first, uint64_t count, tria
     tr.seed = ws->seed + tr.trial;
     tr.log = log;
     tr.log_len = log_len;
-    tr.thread_dump = dump;
-    dump = NULL;
+    if (dump) {
+        free(tr.thread_dump);
+        tr.thread_dump = dump;
+        dump = NULL;
+    }
     if (fn(ctx, &tr) != 0 && stop)
         *stop = true;
     trial_result_free(&tr);

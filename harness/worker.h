@@ -84,8 +84,9 @@ int64_t worker_run(const worker_spec *ws, uint64_t trials, double time_s, trial_
                    tick_fn tick, void *ctx, char *err, size_t n);
 
 /* The verdict of a trial the worker never reported, from how the worker ended: `status` as
- * waitpid gives it, `hung` if the watchdog killed it, its log.  Fills verdict, check, message,
- * headline, exit_status and signal; returns -1 if the end is an internal error of refstorm
+ * waitpid gives it, `hung` if the supervisor's watchdog killed it, its log (the executor's
+ * own watchdog ends the worker with a hang block, see executor.h).  Fills verdict, check,
+ * message, headline, exit_status, signal, thread/op_index and thread_dump (malloc'd); returns -1 if the end is an internal error of refstorm
  * (the worker exited 2 or 3 by itself) rather than a finding. */
 int worker_classify_end(int status, bool hung, const char *log, size_t log_len,
                         trial_result *r);

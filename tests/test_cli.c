@@ -580,6 +580,26 @@ static void test_classify_end(void **state)
     r = classify(KILLED(SIGKILL), true, "WARNING: ThreadSanitizer: data race\n", 0);
     assert_string_equal(r.verdict, "hang");
     assert_string_equal(r.check, "watchdog");
+    /* the executor's watchdog: its hang block (executor.h) and exit status 86 */
+    r = classify(EXITED(86), false,
+                 "noise\n==refstorm-hang-begin==\nverdict hang\ntimeout_ms 500 elapsed_ms 512 "
+                 "program \"p\" mode free seed 3\nthread 0 op end \"\" point - wait 0 done 1\n"
+                 "thread 1 op 4 \"join t2\" point sched.wait wait 1 done 0\n"
+                 "thread 2 op 7 \"recv r0 m1\" point - wait 1 done 0\nbacktrace 1\n"
+                 "./refstorm(+0x1234)\n==refstorm-hang-end==\ntrailing\n", 0);
+    assert_string_equal(r.verdict, "hang");
+    assert_string_equal(r.check, "watchdog");
+    assert_int_equal(r.thread, 1);
+    assert_int_equal(r.op_index, 4);
+    assert_non_null(strstr(r.message, "500 ms"));
+    assert_non_null(r.thread_dump);
+    assert_true(strncmp(r.thread_dump, "==refstorm-hang-begin==", 23) == 0);
+    assert_non_null(strstr(r.thread_dump, "==refstorm-hang-end=="));
+    assert_null(strstr(r.thread_dump, "trailing"));
+    trial_result_free(&r);
+    r = classify(EXITED(86), false, "", 0); /* the status alone */
+    assert_string_equal(r.verdict, "hang");
+    assert_null(r.thread_dump);
     /* an unexplained exit status is a crash of kind "exit" */
     r = classify(EXITED(7), false, "", 0);
     assert_string_equal(r.verdict, "crash");
