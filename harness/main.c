@@ -1,0 +1,47 @@
+/* main.c — refstorm's entry point: parse the command line (cli.h) and dispatch to the
+ * subcommand.  Usage errors print "refstorm: message" and exit 2; `--help` prints the help
+ * generated from the flag table and exits 0.  Everything else lives in commands.c (list,
+ * run, repro) and worker.c (the hidden `worker` command that run and repro start). */
+#include <stdio.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "worker.h"
+
+int main(int argc, char **argv)
+{
+    cli_opts o;
+    char err[512];
+    if (cli_parse(argc, argv, &o, err, sizeof err) < 0) {
+        fprintf(stderr, "refstorm: %s\nrun 'refstorm --help' for usage\n", err);
+        return CLI_EXIT_USAGE;
+    }
+    if (o.help) {
+        cli_help(stdout, o.cmd == CLI_CMD_HELP ? CLI_CMD_NONE : o.cmd);
+        return CLI_EXIT_PASS;
+    }
+    const char *argv0 = argc > 0 && argv[0] ? argv[0] : "refstorm";
+    switch (o.cmd) {
+    case CLI_CMD_HELP:
+        if (o.markdown)
+            cli_markdown(stdout);
+        else if (o.target)
+            cli_help(stdout, cli_command_find(o.target)->cmd);
+        else
+            cli_help(stdout, CLI_CMD_NONE);
+        return CLI_EXIT_PASS;
+    case CLI_CMD_LIST:
+        return cmd_list(&o);
+    case CLI_CMD_RUN:
+        return cmd_run(&o, argv0);
+    case CLI_CMD_REPRO:
+        return cmd_repro(&o, argv0);
+    case CLI_CMD_WORKER:
+        return worker_main(&o);
+    case CLI_CMD_NONE:
+    case CLI_CMD__COUNT:
+        break;
+    }
+    fprintf(stderr, "refstorm: no command given\n");
+    return CLI_EXIT_USAGE;
+}
