@@ -73,6 +73,8 @@ const cli_flag cli_flags[] = {
      "its variant's binary, build/<V>/refstorm, merged)"},
     {"force-bug", "NAME", CLI_STR, MUT, false, F(force_bug), 0, 0,
      "mutants: leave this mutant on in every run, the clean row included (proves a gate fails)"},
+    {"only", "NAME", CLI_STR, MUT, false, F(only), 0, 0,
+     "mutants: score only this mutant (the clean row still runs every scenario)"},
     {"report-dir", "DIR", CLI_STR, C(CLI_CMD_RUN) | MUT, false, F(report_dir), 0, 0,
      "where findings go: DIR/<run-id>/<finding-id>/ (default reports); mutants: where "
      "summary.md, summary.json and junit.xml go (none unless given)"},

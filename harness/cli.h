@@ -60,6 +60,7 @@ typedef struct cli_opts {
     const char *variant;      /* mutants: "asan" or "tsan" subset; NULL: both, merged */
     const char *force_bug;    /* mutants: a mutant left on in every run, the clean row too */
     const char *extra_scn;    /* mutants: a .scn run as one more scenario of every row */
+    const char *only;         /* mutants: the one mutant to run (NULL: all) */
     bool set[64];             /* set[i]: flag i of cli_flags was given */
     int argc;                 /* the command line as given (borrowed), for reports */
     char *const *argv;

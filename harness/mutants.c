@@ -430,6 +430,7 @@ static json_t *board_new(const cli_opts *o, const char *variant)
     json_object_set_new(j, "seeds", json_integer(o->seeds));
     json_object_set_new(j, "budget_s", json_real(o->budget_s));
     json_object_set_new(j, "force_bug", o->force_bug ? json_string(o->force_bug) : json_null());
+    json_object_set_new(j, "only", o->only ? json_string(o->only) : json_null());
     json_object_set_new(j, "extra_scn", o->extra_scn ? json_string(o->extra_scn) : json_null());
     json_object_set_new(j, "unregistered", unregistered());
     return j;
@@ -450,6 +451,8 @@ static json_t *run_subset(const cli_opts *o, const char *variant)
     bool failed = false;
     for (size_t k = 0; k < rs_bug_count() && !failed; k++) {
         const char *name = rs_bug_name(k);
+        if (o->only && strcmp(o->only, name) != 0)
+            continue;
         const scenario *sc[MUT_MAX_SCEN];
         size_t nsc = scenario_for_mutant(name, sc, MUT_MAX_SCEN);
         if (nsc > MUT_MAX_SCEN)
@@ -521,6 +524,10 @@ static int start_child(const cli_opts *o, child *c)
     if (o->force_bug) {
         argv[k++] = "--force-bug";
         argv[k++] = o->force_bug;
+    }
+    if (o->only) {
+        argv[k++] = "--only";
+        argv[k++] = o->only;
     }
     if (o->extra_scn) {
         argv[k++] = "--extra-scn";
@@ -608,11 +615,13 @@ static json_t *merge(const cli_opts *o, json_t *a, json_t *t, double seconds)
 int cmd_mutants(const cli_opts *o, const char *argv0)
 {
     (void)argv0;
-    if (o->force_bug && !in_bugs_def(o->force_bug)) {
-        fprintf(stderr, "refstorm: --force-bug: unknown mutant '%s' (see refstorm list)\n",
-                o->force_bug);
-        return CLI_EXIT_USAGE;
-    }
+    const char *names[2] = {o->force_bug, o->only};
+    for (int i = 0; i < 2; i++)
+        if (names[i] && !in_bugs_def(names[i])) {
+            fprintf(stderr, "refstorm: --%s: unknown mutant '%s' (see refstorm list)\n",
+                    i ? "only" : "force-bug", names[i]);
+            return CLI_EXIT_USAGE;
+        }
     if (o->extra_scn && access(o->extra_scn, R_OK) != 0) {
         fprintf(stderr, "refstorm: --extra-scn %s: %s\n", o->extra_scn, strerror(errno));
         return CLI_EXIT_USAGE;
