@@ -219,20 +219,23 @@ static int mutant_seed(board_run *b, const char *name, const scenario **sc, size
     bool any = false;
     double t0 = now_s();
     uint64_t sched = (uint64_t)seed << 32; /* distinct scheduler seeds for every trial */
-    size_t nunits = nsc + (b->extra != NULL);
+    /* unit u: --extra-scn first (when given), then the targeted scenarios */
+    size_t nextra = b->extra != NULL, nunits = nsc + nextra;
     *outcome = 'n';
     for (int round = 0;; round++) {
         for (size_t i = 0; i < nunits; i++) {
             char buf[256];
-            const char *path = i < nsc ? buf : b->extra;
-            const char *unit = i < nsc ? sc[i]->name : b->extra;
+            bool gen = i >= nextra;
+            const scenario *sci = gen ? sc[i - nextra] : NULL;
+            const char *path = gen ? buf : b->extra;
+            const char *unit = gen ? sci->name : b->extra;
             for (int m = 0; m < MUT_NMODES; m++) {
                 if (round > 0 && !runnable[i][m])
                     continue;
                 double left = b->o->budget_s - (now_s() - t0);
                 if (left <= 0)
                     goto out;
-                if (i < nsc && !scn_for(b, sc[i], seed, buf, sizeof buf))
+                if (gen && !scn_for(b, sci, seed, buf, sizeof buf))
                     return -1;
                 probe p;
                 memset(&p, 0, sizeof p);
