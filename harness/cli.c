@@ -17,7 +17,8 @@
 
 #define C(cmd) (1u << (cmd))
 #define RUNLIKE (C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | C(CLI_CMD_WORKER))
-#define ALLCMDS (C(CLI_CMD_NONE) | C(CLI_CMD_HELP) | C(CLI_CMD_LIST) | RUNLIKE)
+#define MUT C(CLI_CMD_MUTANTS)
+#define ALLCMDS (C(CLI_CMD_NONE) | C(CLI_CMD_HELP) | C(CLI_CMD_LIST) | RUNLIKE | MUT)
 #define F(field) offsetof(cli_opts, field)
 
 const cli_command cli_commands[] = {
@@ -30,6 +31,12 @@ const cli_command cli_commands[] = {
     {CLI_CMD_REPRO, "repro", "FINDING_DIR|FILE.scn", false,
      "Replay one trial (a finding's program, mode, seed, mutants and pct trace, or a .scn file) "
      "and print its verdict: exit 1 if it fails, 0 if it passes."},
+    {CLI_CMD_MUTANTS, "mutants", "", false,
+     "The mutant scoreboard: for each mutant, run the scenarios that target it over --seeds "
+     "seeds (pct, chaos, free until the first finding, within --budget per seed) in the variant "
+     "where its detector lives (TSan-detected: tsan, the others: asan), and every scenario "
+     "with no mutant (the clean row); print detected seeds, detector and time to first "
+     "detection.  Exit 0 only if every mutant was detected and the clean row has no finding."},
     {CLI_CMD_HELP, "help", "[COMMAND]", false,
      "Print this help, or one command's help (--markdown: the README's CLI section)."},
     {CLI_CMD_WORKER, "worker", "FILE.scn", true,
@@ -57,11 +64,24 @@ const cli_flag cli_flags[] = {
      "program's timeout_ms, or 10 s, + 10 s; the executor's own watchdog uses the timeout)"},
     {"bug", "NAME", CLI_STRLIST, RUNLIKE, false, F(bugs), 0, 0,
      "switch a mutant on (repeatable; names from `refstorm list`)"},
-    {"report-dir", "DIR", CLI_STR, C(CLI_CMD_RUN), false, F(report_dir), 0, 0,
-     "where findings go: DIR/<run-id>/<finding-id>/ (default reports)"},
-    {"json", NULL, CLI_BOOL, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO), false, F(json), 0, 0,
-     "print one JSON object per trial on stdout, one per line"},
-    {"quiet", NULL, CLI_BOOL, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO), false, F(quiet), 0, 0,
+    {"seeds", "N", CLI_INT, MUT, false, F(seeds), 1, 64,
+     "mutants: seeds per mutant and for the clean row (default 3)"},
+    {"budget", "SECONDS", CLI_SECONDS, MUT, false, F(budget_s), 0, 3600,
+     "mutants: time allowed per mutant and seed to reach a first finding (default 5)"},
+    {"variant", "V", CLI_STR, MUT, false, F(variant), 0, 0,
+     "mutants: run only the asan or the tsan subset, in this binary (default: both, each in "
+     "its variant's binary, build/<V>/refstorm, merged)"},
+    {"force-bug", "NAME", CLI_STR, MUT, false, F(force_bug), 0, 0,
+     "mutants: leave this mutant on in every run, the clean row included (proves a gate fails)"},
+    {"only", "NAME", CLI_STR, MUT, false, F(only), 0, 0,
+     "mutants: score only this mutant (the clean row still runs every scenario)"},
+    {"report-dir", "DIR", CLI_STR, C(CLI_CMD_RUN) | MUT, false, F(report_dir), 0, 0,
+     "where findings go: DIR/<run-id>/<finding-id>/ (default reports); mutants: where "
+     "summary.md, summary.json and junit.xml go (none unless given)"},
+    {"json", NULL, CLI_BOOL, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | MUT, false, F(json), 0, 0,
+     "print one JSON object per trial on stdout, one per line (mutants: one object, the "
+     "scoreboard)"},
+    {"quiet", NULL, CLI_BOOL, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | MUT, false, F(quiet), 0, 0,
      "no progress line, no summary (findings are still reported)"},
     {"trace", "FILE", CLI_STR, C(CLI_CMD_REPRO) | C(CLI_CMD_WORKER), false, F(trace), 0, 0,
      "pct trace to replay (default: the finding's trace.txt)"},
@@ -72,6 +92,9 @@ const cli_flag cli_flags[] = {
      "the worker raises SIGSEGV instead of running trial TRIAL (0-based; repro: 0)"},
     {"selftest-hang", "TRIAL", CLI_INT, RUNLIKE, true, F(selftest_hang), 0, INT64_MAX,
      "the worker sleeps forever instead of running trial TRIAL"},
+    {"extra-scn", "FILE", CLI_STR, MUT, true, F(extra_scn), 0, 0,
+     "mutants: run FILE.scn as one more scenario of every mutant and of the clean row (a "
+     "program the executor runs today, to exercise the scoreboard itself)"},
     {"result-fd", "FD", CLI_INT, C(CLI_CMD_WORKER), true, F(result_fd), 3, 1023,
      "worker: file descriptor for the JSON result lines"},
     {"first-trial", "N", CLI_U64, C(CLI_CMD_WORKER), true, F(first_trial), 0, INT64_MAX,
@@ -100,6 +123,8 @@ void cli_opts_init(cli_opts *o)
     o->selftest_crash = -1;
     o->selftest_hang = -1;
     o->result_fd = -1;
+    o->seeds = 3;
+    o->budget_s = 5.0;
 }
 
 const cli_flag *cli_flag_find(const char *name)
@@ -209,7 +234,7 @@ int cli_parse(int argc, char *const *argv, cli_opts *o, char *err, size_t n)
     if (i < argc && argv[i][0] != '-') {
         const cli_command *c = cli_command_find(argv[i]);
         if (!c) {
-            snprintf(err, n, "unknown command '%s' (commands: list, run, repro, help)", argv[i]);
+            snprintf(err, n, "unknown command '%s' (commands: list, run, repro, mutants, help)", argv[i]);
             return -1;
         }
         o->cmd = c->cmd;
@@ -276,10 +301,10 @@ int cli_parse(int argc, char *const *argv, cli_opts *o, char *err, size_t n)
         }
         /* a positional argument */
         if (o->cmd == CLI_CMD_NONE) {
-            snprintf(err, n, "unknown command '%s' (commands: list, run, repro, help)", a);
+            snprintf(err, n, "unknown command '%s' (commands: list, run, repro, mutants, help)", a);
             return -1;
         }
-        if (o->cmd == CLI_CMD_LIST || o->target) {
+        if (o->cmd == CLI_CMD_LIST || o->cmd == CLI_CMD_MUTANTS || o->target) {
             snprintf(err, n, "'%s': unexpected argument to %s", a, cmd_name(o->cmd));
             return -1;
         }
@@ -288,7 +313,7 @@ int cli_parse(int argc, char *const *argv, cli_opts *o, char *err, size_t n)
     if (o->help)
         return 0;
     if (o->cmd == CLI_CMD_NONE) {
-        snprintf(err, n, "no command given (commands: list, run, repro, help)");
+        snprintf(err, n, "no command given (commands: list, run, repro, mutants, help)");
         return -1;
     }
     if ((o->cmd == CLI_CMD_RUN || o->cmd == CLI_CMD_REPRO || o->cmd == CLI_CMD_WORKER) &&
@@ -306,6 +331,11 @@ int cli_parse(int argc, char *const *argv, cli_opts *o, char *err, size_t n)
         mode_ok |= strcmp(sched_mode_name(m), o->mode) == 0;
     if (!mode_ok) {
         snprintf(err, n, "--mode: unknown mode '%s' (free, chaos or pct)", o->mode);
+        return -1;
+    }
+    if (o->cmd == CLI_CMD_MUTANTS && o->variant && strcmp(o->variant, "asan") != 0 &&
+        strcmp(o->variant, "tsan") != 0) {
+        snprintf(err, n, "--variant: '%s' has no mutant subset (asan or tsan)", o->variant);
         return -1;
     }
     if (o->cmd == CLI_CMD_RUN && cli_given(o, "time") && !cli_given(o, "trials"))
@@ -402,7 +432,8 @@ void cli_help(FILE *f, cli_cmd cmd)
         const cli_command *c = &cli_commands[i];
         if (!c->internal)
             fprintf(f, "  refstorm %s%s%s%s\n", c->name, *c->args ? " " : "", c->args,
-                    c->cmd == CLI_CMD_RUN || c->cmd == CLI_CMD_REPRO ? " [options]" : "");
+                    c->cmd == CLI_CMD_RUN || c->cmd == CLI_CMD_REPRO || c->cmd == CLI_CMD_MUTANTS
+                        ? " [options]" : "");
     }
     fprintf(f, "\ncommands:\n");
     for (size_t i = 0; i < cli_ncommands; i++) {

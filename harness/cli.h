@@ -27,6 +27,7 @@ enum {
 
 typedef enum cli_cmd {
     CLI_CMD_NONE = 0, CLI_CMD_HELP, CLI_CMD_LIST, CLI_CMD_RUN, CLI_CMD_REPRO, CLI_CMD_WORKER,
+    CLI_CMD_MUTANTS, /* scoreboard: harness/mutants.c */
     CLI_CMD__COUNT
 } cli_cmd;
 
@@ -54,6 +55,12 @@ typedef struct cli_opts {
     int64_t selftest_hang;    /* -1: off; else the trial index that sleeps forever */
     int64_t result_fd;        /* worker: where trial results go */
     uint64_t first_trial;     /* worker: index of its first trial */
+    int64_t seeds;            /* mutants: seeds per mutant (3) */
+    double budget_s;          /* mutants: time budget per seed (5 s) */
+    const char *variant;      /* mutants: "asan" or "tsan" subset; NULL: both, merged */
+    const char *force_bug;    /* mutants: a mutant left on in every run, the clean row too */
+    const char *extra_scn;    /* mutants: a .scn run as one more scenario of every row */
+    const char *only;         /* mutants: the one mutant to run (NULL: all) */
     bool set[64];             /* set[i]: flag i of cli_flags was given */
     int argc;                 /* the command line as given (borrowed), for reports */
     char *const *argv;

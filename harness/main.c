@@ -1,11 +1,13 @@
 /* main.c — refstorm's entry point: parse the command line (cli.h) and dispatch to the
  * subcommand.  Usage errors print "refstorm: message" and exit 2; `--help` prints the help
  * generated from the flag table and exits 0.  Everything else lives in commands.c (list,
- * run, repro) and worker.c (the hidden `worker` command that run and repro start). */
+ * run, repro), mutants.c (the scoreboard) and worker.c (the hidden `worker` command that run
+ * and repro start). */
 #include <stdio.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "mutants.h"
 #include "worker.h"
 
 int main(int argc, char **argv)
@@ -38,6 +40,8 @@ int main(int argc, char **argv)
         return cmd_repro(&o, argv0);
     case CLI_CMD_WORKER:
         return worker_main(&o);
+    case CLI_CMD_MUTANTS:
+        return cmd_mutants(&o, argv0);
     case CLI_CMD_NONE:
     case CLI_CMD__COUNT:
         break;
