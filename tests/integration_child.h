@@ -47,7 +47,7 @@ typedef struct child_result {
 extern char **environ;
 
 /* run "/proc/self/exe --child A B" (b may be NULL) and fill *res */
-static void run_child(const char *a, const char *b, child_result *res)
+static inline void run_child(const char *a, const char *b, child_result *res)
 {
     size_t n = 0;
     while (environ[n])
