@@ -24,7 +24,9 @@ void rs_reftotal_slow(intptr_t n)
 {
     if (rs_bug(RS_BUG_REFTOTAL_RACY) && rs_tstate_current() != NULL) {
         /* mutant reftotal-racy: the historical plain += on one runtime-wide total */
-        rs_racy_store_iptr(&rs_rt.reftotal, rs_racy_load_iptr(&rs_rt.reftotal) + n);
+        intptr_t old = rs_racy_load_iptr(&rs_rt.reftotal);
+        RS_SCHED("reftotal.racy.between"); /* mutfix: the lost-update window of the mutant */
+        rs_racy_store_iptr(&rs_rt.reftotal, old + n);
         return;
     }
     rs_fatal("reference count operation by a thread without a thread state", NULL);

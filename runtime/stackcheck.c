@@ -1,7 +1,7 @@
 /* stackcheck.c — validators for deferred objects and stacks (SPEC §3.5 D2, D4), run from
  * rs_check_world under stop-the-world with HEAD_LOCK held.
  *
- *   D2  DEFERRED ⇒ TRACKED, and a mortal DEFERRED object's shared count ≥ RS_REF_DEFERRED
+ *   D2  DEFERRED ⇒ TRACKED, and a mortal DEFERRED object's count (local + shared) ≥ RS_REF_DEFERRED
  *   D4  every non-null reference in a thread's c_stack_refs and THREAD frames (f_executable,
  *       f_funcobj, slots [localsplus, stackpointer)) names an allocated object block, or a
  *       static object; tagged ones name an immortal or DEFERRED object (D1: an uncounted
@@ -45,10 +45,14 @@ static bool gather_block(void *block, size_t size, rs_heap_kind kind, void *arg)
         if (!(bits & RS_GC_TRACKED))
             return c->ok = rs_violate(c->v, "D2", o, "%s object is DEFERRED but not tracked",
                                       o->ob_type->tp_name);
-        intptr_t count = rs_atomic_load_relaxed_iptr(&o->ob_ref_shared) >> RS_REF_SHARED_SHIFT;
+        /* mutfix: the bias is checked against the whole count (local + shared): a non-owner's
+         * decref may take the shared field below the bias while the owner holds local
+         * references (biased counting), which is sound */
+        intptr_t count = (intptr_t)rs_atomic_load_relaxed_u32(&o->ob_ref_local) +
+                         (rs_atomic_load_relaxed_iptr(&o->ob_ref_shared) >> RS_REF_SHARED_SHIFT);
         if (!rs_is_immortal(o) && count < RS_REF_DEFERRED)
             return c->ok = rs_violate(c->v, "D2", o,
-                                      "%s object is DEFERRED but its shared count %ld lacks the bias",
+                                      "%s object is DEFERRED but its count %ld lacks the bias",
                                       o->ob_type->tp_name, (long)count);
     }
     if (c->n == c->cap) {

@@ -78,6 +78,8 @@ int rs_tstate_bind(rs_tstate *ts)
     ts->binding = true;
     rs_tid_registry_add(rs_thread_id());
     rs_head_unlock();
+    if (rs_bug(RS_BUG_BIND_HEAP_VISIBLE_EARLY)) /* mutfix: mutant bind-heap-visible-early (publish first) */
+        rs_atomic_store_release_int(&ts->heap_initialized, 1); /* pairs with walkers' acquire */
     rs_atomic_store_relaxed_uptr(&ts->thread_id, rs_thread_id());
     rs__tstate_set_current(ts);
     rs_brc_register(ts);
