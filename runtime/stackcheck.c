@@ -45,7 +45,9 @@ static bool gather_block(void *block, size_t size, rs_heap_kind kind, void *arg)
         if (!(bits & RS_GC_TRACKED))
             return c->ok = rs_violate(c->v, "D2", o, "%s object is DEFERRED but not tracked",
                                       o->ob_type->tp_name);
-        intptr_t count = rs_atomic_load_relaxed_iptr(&o->ob_ref_shared) >> RS_REF_SHARED_SHIFT;
+        /* lifecycle fix: the true count, not the shared part alone — a non-owner's decref of a
+         * reference the owner counted locally takes the shared part below the bias */
+        intptr_t count = rs_refcnt(o);
         if (!rs_is_immortal(o) && count < RS_REF_DEFERRED)
             return c->ok = rs_violate(c->v, "D2", o,
                                       "%s object is DEFERRED but its shared count %ld lacks the bias",
