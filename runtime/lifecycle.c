@@ -180,11 +180,23 @@ static void deimmortalize(rs_tstate *me)
 
 #define RS_SHUTDOWN_COLLECTIONS 4
 
+static bool roots_empty(void)
+{
+    for (int i = 0; i < RS_ROOTS; i++) /* acquire: pairs with the roots' exchanges */
+        if (rs_atomic_load_acquire_ptr(&rs_rt.roots[i]) != NULL)
+            return false;
+    return true;
+}
+
+/* Clear roots[], collect; again while something was freed or a finalizer resurrected its
+ * object into a root (finalizers run once: the next round frees it), at most 4 times. */
 static void final_collections(rs_tstate *me)
 {
-    for (int i = 0; i < RS_SHUTDOWN_COLLECTIONS; i++)
-        if (rs_gc_collect(me, RS_GC_SHUTDOWN) <= 0)
+    for (int i = 0; i < RS_SHUTDOWN_COLLECTIONS; i++) {
+        rs_roots_clear();
+        if (rs_gc_collect(me, RS_GC_SHUTDOWN) <= 0 && roots_empty())
             break;
+    }
 }
 
 /* ---- step 10 and 11 ---- */
@@ -223,12 +235,14 @@ rs_leaks rs_runtime_fini(void)
     rs_frames_clear_thread(me);
     /* (2) clear and delete the other states here */
     delete_other_threads(me);
-    /* (3) collect */
+    /* (3) collect — with the GC enabled: a program that disabled it still gets its heap back,
+     *     and this collection's drain empties the main state's BRC queue of immortals queued
+     *     before the pass (step 4 would otherwise make them mortal while still queued) */
+    rs_gc_enable();
     rs_gc_collect(me, RS_GC_MANUAL);
     /* (4) de-immortalise every temporarily immortal deferred object; suppress for good */
     deimmortalize(me);
     /* (5) clear roots[]; collect (SHUTDOWN: no bias survives) while something is freed */
-    rs_roots_clear();
     final_collections(me);
     /* (6) clear the main state: exit steps 1–4 (its heaps go in step 10) */
     rs_tstate_clear_objects(me);

@@ -212,12 +212,13 @@ static void exiting_thread(worker *w)
     replace_shared_buffer(c);
 }
 
-static void run_everything(bool immortalize)
+static void run_everything(bool immortalize, bool gc_enabled)
 {
     rs_options o;
     rs_options_default(&o);
     o.validate = true;
     o.immortalize_deferred = immortalize;
+    o.gc_enabled = gc_enabled;
     assert_int_equal(rs_runtime_init(&o), 0);
     rs_tstate *me = rs_tstate_current();
 
@@ -271,13 +272,13 @@ static void run_everything(bool immortalize)
 static void test_leftovers_immortalize_on(void **state)
 {
     (void)state;
-    run_everything(true);
+    run_everything(true, true);
 }
 
 static void test_leftovers_immortalize_off(void **state)
 {
     (void)state;
-    run_everything(false);
+    run_everything(false, true);
 }
 
 /* ---- mutant shutdown-deferred-leak: a late root holds the only reference to a function ----
@@ -391,11 +392,35 @@ static void test_mutant_free_delayed_ignores_shutdown(void **state)
     assert_int_equal(l.reftotal, 0);
 }
 
+/* ---- a resurrecting finalizer held only by a root: garbage once step 5 clears the roots, its
+ * finalizer stores it back into a root; the next round clears that and frees it ---- */
+static void test_root_resurrector(void **state)
+{
+    (void)state;
+    rt_up();
+    rs_object *f = rs_finalizable_new(RS_FIN_RESURRECT, 1, 1);
+    rs_incref(f);
+    rs_container_set(f, 0, f);
+    rs_root_set(0, f);
+    uint64_t fins0 = rs_atomic_load_relaxed_u64(&rs_rt.stats.finalizers_run);
+    rt_down();
+    assert_int_equal(rs_atomic_load_relaxed_u64(&rs_rt.stats.finalizers_run), fins0 + 1);
+}
+
+/* the program disabled the GC: shutdown still collects */
+static void test_leftovers_gc_disabled(void **state)
+{
+    (void)state;
+    run_everything(true, false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_leftovers_immortalize_on),
         cmocka_unit_test(test_leftovers_immortalize_off),
+        cmocka_unit_test(test_leftovers_gc_disabled),
+        cmocka_unit_test(test_root_resurrector),
         cmocka_unit_test(test_late_root_generator_immortalize_on),
         cmocka_unit_test(test_late_root_generator_immortalize_off),
         cmocka_unit_test(test_mutant_shutdown_deferred_leak),
