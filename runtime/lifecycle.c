@@ -17,7 +17,14 @@
  * (strong references to immortals are added to n by the count): a SHUTDOWN collection removes
  * every bias, and a tagged reference would then be the only thing naming an object whose count
  * has reached 0 and that nothing will ever free.  For the same reason the main thread's own
- * frames and C-stack references are closed before the first collection (step 1). */
+ * frames and C-stack references are closed before the first collection (step 1).
+ *
+ * Two readings of SPEC §4 made explicit here: step 3 enables the GC first (a MANUAL collection
+ * of a disabled GC does nothing, and a program that disabled it still gets its heap back);
+ * step 5 clears roots[] before every SHUTDOWN collection, not once, since a finalizer may store
+ * its object back into a root (it runs once: the next round frees it).  Step 6 runs exit steps
+ * 1–4 of the main state; its heaps are abandoned when it is deleted (step 10), so blocks freed
+ * or allocated by steps 7–9 stay in pages the runtime still returns. */
 #include "runtime.h"
 
 #include <stdlib.h>
@@ -242,7 +249,8 @@ rs_leaks rs_runtime_fini(void)
     rs_gc_collect(me, RS_GC_MANUAL);
     /* (4) de-immortalise every temporarily immortal deferred object; suppress for good */
     deimmortalize(me);
-    /* (5) clear roots[]; collect (SHUTDOWN: no bias survives) while something is freed */
+    /* (5) clear roots[]; collect (SHUTDOWN: no bias survives) while something is freed or a
+     *     finalizer refilled a root, at most 4 times */
     final_collections(me);
     /* (6) clear the main state: exit steps 1–4 (its heaps go in step 10) */
     rs_tstate_clear_objects(me);

@@ -21,6 +21,17 @@
 
 /* ---- leftovers ---- */
 
+/* cmocka is not thread-safe: builders count failed checks, the main thread asserts 0 */
+static RS_ATOMIC(int) check_failures;
+#define CHECK(c)                                                                            \
+    do {                                                                                    \
+        if (!(c)) {                                                                         \
+            rs_atomic_add_relaxed_int(&check_failures, 1);                                  \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);          \
+        }                                                                                   \
+    } while (0)
+#define CHECK_EQ(a, b) CHECK((a) == (b))
+
 /* Each builder takes a disjoint pair of roots[] slots and a pair of late_roots[] slots. */
 typedef struct left_ctx {
     int root;                  /* first of two roots[] slots this builder may use */
@@ -37,7 +48,7 @@ static rs_object *leaf_chain(int n)
 {
     rs_object *l = rs_list_new();
     for (int i = 0; i < n; i++)
-        assert_int_equal(rs_list_append(l, rs_leaf_new()), 0);
+        CHECK_EQ(rs_list_append(l, rs_leaf_new()), 0);
     return l;
 }
 
@@ -71,16 +82,16 @@ static void build_leftovers(rs_tstate *ts, left_ctx *c)
     /* a generator whose frame holds tagged references to the code and the function, held only
      * by a list in the live cycle */
     rs_object *gen = rs_gen_new(code, RS_GEN_FIN_NONE);
-    assert_non_null(gen);
+    CHECK(gen != NULL);
     rs_frame_local_store(rs_gen_frame(gen), 0, rs_sr_new(fn));
-    assert_int_equal(rs_frame_stack_push(rs_gen_frame(gen), rs_sr_new(code)), 0);
+    CHECK_EQ(rs_frame_stack_push(rs_gen_frame(gen), rs_sr_new(code)), 0);
     rs_object *gl = rs_list_new();
-    assert_int_equal(rs_list_append(gl, gen), 0);
+    CHECK_EQ(rs_list_append(gl, gen), 0);
     rs_container_set(x, 3, gl);
 
     /* a heap type with instances and a dict; the creator's reference is dropped */
     rs_type *t = rs_type_new_heap(ts, "Left", RS_KIND_LEAF);
-    assert_non_null(t);
+    CHECK(t != NULL);
     rs_object *d = rs_container_new(1);
     rs_container_set(d, 0, rs_leaf_new()); /* not an instance: leaf instances are untracked, so
                                             * type -> dict -> instance -> type is a cycle no
@@ -112,11 +123,11 @@ static void build_leftovers(rs_tstate *ts, left_ctx *c)
 
     /* the live set hangs off roots[root] */
     rs_object *r = rs_list_new();
-    assert_int_equal(rs_list_append(r, x), 0);
-    assert_int_equal(rs_list_append(r, i1), 0);
-    assert_int_equal(rs_list_append(r, w1), 0);
-    assert_int_equal(rs_list_append(r, w2), 0);
-    assert_int_equal(rs_list_append(r, w3), 0);
+    CHECK_EQ(rs_list_append(r, x), 0);
+    CHECK_EQ(rs_list_append(r, i1), 0);
+    CHECK_EQ(rs_list_append(r, w1), 0);
+    CHECK_EQ(rs_list_append(r, w2), 0);
+    CHECK_EQ(rs_list_append(r, w3), 0);
     rs_root_set(c->root, r);
 
     /* freelisted blocks: leaves and containers destroyed here are cached by this thread */
@@ -128,14 +139,14 @@ static void build_leftovers(rs_tstate *ts, left_ctx *c)
 
     /* a THREAD frame with tagged and strong stack references, and C-stack references */
     rs_frame *fr = rs_frame_push(ts, code, fn);
-    assert_non_null(fr);
+    CHECK(fr != NULL);
     rs_local_store(ts, 0, rs_sr_new(code));
     rs_local_store(ts, 1, rs_sr_new(rs_late_root_get(c->late))); /* tagged: fn is deferred */
     rs_decref(fn);                                                /* the get's reference */
-    assert_int_equal(rs_stack_push(ts, fn), 0);
+    CHECK_EQ(rs_stack_push(ts, fn), 0);
     rs_object *held = rs_container_new(1);
-    assert_int_equal(rs_cref_push(ts, held), 0);
-    assert_int_equal(rs_cref_push(ts, code), 0);
+    CHECK_EQ(rs_cref_push(ts, held), 0);
+    CHECK_EQ(rs_cref_push(ts, code), 0);
     rs_decref(held);
     rs_decref(code);
 
@@ -153,8 +164,8 @@ static void build_leftovers(rs_tstate *ts, left_ctx *c)
 static void replace_shared_buffer(left_ctx *c)
 {
     rs_object *sl = rs_atomic_load_acquire_ptr(&c->shared_list); /* pairs with our own store */
-    assert_true(rs_gc_bits(sl) & RS_GC_SHARED);
-    assert_int_equal(rs_list_resize(sl, 2), 0);
+    CHECK(rs_gc_bits(sl) & RS_GC_SHARED);
+    CHECK_EQ(rs_list_resize(sl, 2), 0);
     rs_decref(sl);
 }
 
@@ -169,7 +180,7 @@ static void main_touches(left_ctx *c)
     while ((sl = rs_atomic_load_acquire_ptr(&c->shared_list)) == NULL) /* pairs with the release */
         sched_yield();
     rs_object *it = rs_list_get(sl, 0);                           /* sets SHARED */
-    assert_non_null(it);
+    CHECK(it != NULL);
     rs_decref(it);
     rs_atomic_store_release_int(&c->main_done, 1); /* pairs with the builder's acquire */
 }
@@ -180,7 +191,7 @@ static void wait_main(left_ctx *c)
     rs_tstate_detach(ts); /* stoppable while waiting */
     while (!rs_atomic_load_acquire_int(&c->main_done)) /* pairs with main_touches */
         sched_yield();
-    assert_int_equal(rs_tstate_attach(ts), 0);
+    CHECK_EQ(rs_tstate_attach(ts), 0);
 }
 
 /* the live thread: builds, lets the main thread touch its objects, then waits (detached) until
@@ -190,7 +201,7 @@ static void *live_thread(void *p)
     worker *w = p;
     left_ctx *c = w->arg;
     rs_tstate_bind(w->ts);
-    assert_int_equal(rs_tstate_attach(w->ts), 0);
+    CHECK_EQ(rs_tstate_attach(w->ts), 0);
     build_leftovers(w->ts, c);
     wait_main(c);
     replace_shared_buffer(c);
@@ -250,6 +261,13 @@ static void run_everything(bool immortalize, bool gc_enabled)
     if (immortalize)
         assert_int_equal(rs_atomic_load_relaxed_int(&rs_rt.immortal.immortalize), 1);
     assert_true(rs_freelists_count(me) > 0);
+    /* the leftovers are what they claim: a deferred function immortal iff the option is on,
+     * decrefs queued to live owners and merged for a gone one, QSBR-delayed buffers */
+    rs_object *mf = rs_atomic_load_relaxed_ptr(&rs_rt.late_roots[0]);
+    assert_int_equal(rs_is_immortal(mf), immortalize);
+    assert_true(rs_atomic_load_relaxed_u64(&rs_rt.stats.queued) >= 3);
+    assert_true(rs_atomic_load_relaxed_u64(&rs_rt.stats.merged_no_owner) >= 1);
+    assert_true(rs_atomic_load_relaxed_u64(&rs_rt.delayed.queued) >= 2);
     assert_world_clean(me);
 
     uint64_t types0 = rs_atomic_load_relaxed_u64(&rs_heaptype_type.tp_deallocs);
@@ -263,6 +281,7 @@ static void run_everything(bool immortalize, bool gc_enabled)
     rs_atomic_store_release_int(&cl.built, 2); /* pairs with live_thread's acquire */
     pthread_join(wl.th, NULL);
     assert_int_equal(rs_atomic_load_relaxed_int(&cl.attach_result), -1); /* shut out */
+    assert_int_equal(rs_atomic_load_relaxed_int(&check_failures), 0);
     if (l.reftotal != 0 || l.blocks != 0)
         fprintf(stderr, "leaks: reftotal=%ld blocks=%ld\n", (long)l.reftotal, (long)l.blocks);
     assert_int_equal(l.reftotal, 0);
