@@ -306,7 +306,8 @@ int exec_shutdown(exec_thread *t)
 {
     exec_trial *tr = t->tr;
     exec_release_all(t);
-    exec_check_now(t, rs_atomic_load_relaxed_i64(&t->cur_op));
+    if (!exec_check_now(t, rs_atomic_load_relaxed_i64(&t->cur_op)))
+        rs_rt.opts.validate = false; /* lifecycle: recorded; shutdown's collections would abort on it */
     rs_atomic_store_relaxed_uptr(&t->tid, 0);
     tr->leaks = rs_runtime_fini();
     tr->shutdown_done = true;
@@ -445,7 +446,8 @@ static void exec_main_finish(exec_thread *t)
         if (o)
             rs_decref(o);
     }
-    exec_check_now(t, -1);
+    if (!exec_check_now(t, -1))
+        rs_rt.opts.validate = false; /* lifecycle: recorded; shutdown's collections would abort on it */
     tr->leaks = rs_runtime_fini();
     t->ts = NULL;
     t->attached = false;

@@ -8,6 +8,7 @@
  * counts a violation instead of aborting, so the validator (and a mutant hunt) can report it. */
 #include "delayed.h"
 
+#include "bugs.h"
 #include "fatal.h"
 #include "heap.h"
 #include "hooks.h"
@@ -123,7 +124,9 @@ void rs_free_delayed(rs_tstate *ts, void *p)
     rs_delayed_runtime *d = &rs_rt.delayed;
     if (p == NULL)
         return;
-    if (rs_atomic_load_relaxed_int(&rs_rt.finalizing) || rs_world_is_stopped()) {
+    /* lifecycle mutant free-delayed-ignores-shutdown: only a stopped world frees at once */
+    if ((rs_atomic_load_relaxed_int(&rs_rt.finalizing) && !rs_bug(RS_BUG_FREE_DELAYED_IGNORES_SHUTDOWN)) ||
+        rs_world_is_stopped()) {
         /* finalizing: no reader can be running (shutdown shut them out); world stopped: the
          * caller is the requester and every other thread is offline */
         free_now(ts, p, &d->freed_now);

@@ -332,7 +332,8 @@ static bool scan_one(rs_object *o, void *arg)
         rs_gc_worklist_push(&g->unreachable, o);
         return true;
     }
-    if (g->reason == RS_GC_SHUTDOWN && (bits & RS_GC_DEFERRED))
+    if (g->reason == RS_GC_SHUTDOWN && (bits & RS_GC_DEFERRED) &&
+        !rs_bug(RS_BUG_SHUTDOWN_DEFERRED_LEAK)) /* lifecycle mutant: only unreachable ones */
         disable_deferral(o);
     rs_gc_restore_tid(o);
     g->long_lived_total++;

@@ -92,6 +92,7 @@ static void immortalize_all_stw(void)
      * before reading heap types' counts — call site reserved for rs_typeid_merge_all_stw() */
     intptr_t dropped = 0;
     rs_head_lock();
+    rs_typeid_merge_all_locked(); /* lifecycle fix: SPEC §3.6 "merge per-thread type counts" */
     for (rs_tstate *t = rs_rt.threads; t; t = t->next)
         if (rs_atomic_load_acquire_int(&t->heap_initialized)) /* pairs with rs_tstate_bind */
             rs_heap_visit_tld(&t->heap, RS_HEAP_MASK(RS_HEAP_GC), immortalize_block, &dropped);

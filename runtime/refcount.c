@@ -29,7 +29,12 @@ void rs_reftotal_slow(intptr_t n)
         rs_racy_store_iptr(&rs_rt.reftotal, old + n);
         return;
     }
-    rs_fatal("reference count operation by a thread without a thread state", NULL);
+    rs_tstate *ts = rs_tstate_current();
+    if (ts == NULL)
+        rs_fatal("reference count operation by a thread without a thread state", NULL);
+    /* the mutant was switched off after this thread attached: back to its own total */
+    rs__tstate_set_current(ts);
+    rs_reftotal_add_inline(n);
 }
 
 void rs_reftotal_add(intptr_t n) { rs_reftotal_add_inline(n); }

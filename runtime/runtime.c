@@ -1,9 +1,6 @@
-/* runtime.c — the runtime singleton: options, init, shutdown, totals (SPEC §4, §10).
+/* runtime.c — the runtime singleton: options, init, totals (SPEC §4, §10).
  *
- * Shutdown here covers the mechanisms that exist so far: shut out and delete the other
- * thread states, clear the main state, fold totals, and return the leak figures.  The final
- * collections, de-immortalisation, root clearing, type-id pool and delayed-free steps of
- * SPEC §4 belong to the runtime-lifetime mechanisms and are called from here when they land. */
+ * Shutdown (rs_runtime_fini, SPEC §4 steps 1–11) lives in lifecycle.c. */
 #include "runtime.h"
 
 #include <stdlib.h>
@@ -78,69 +75,6 @@ int rs_runtime_init(const rs_options *opts)
     rs_tstate_attach(ts);
     rs_atomic_store_relaxed_int(&rs_rt.initialized, 1);
     return 0;
-}
-
-rs_leaks rs_runtime_fini(void)
-{
-    rs_tstate *me = rs_tstate_current();
-    RS_ASSERT(me != NULL && me == rs_rt.main);
-
-    /* (1) shut out every other thread state */
-    rs_stop_the_world(me);
-    rs_atomic_store_relaxed_int(&rs_rt.finalizing, 1);
-    rs_head_lock();
-    for (rs_tstate *t = rs_rt.threads; t; t = t->next)
-        if (t != me) /* seq_cst: pairs with the attach CAS, which then fails */
-            rs_atomic_store_seq_cst_int(&t->state, RS_TS_SHUTTING_DOWN);
-    rs_head_unlock();
-    rs_start_the_world(me);
-    /* wake threads parked in attach so they see SHUTTING_DOWN */
-    rs_head_lock();
-    for (rs_tstate *t = rs_rt.threads; t; t = t->next)
-        if (t != me)
-            rs_unpark_all(&t->state);
-    rs_head_unlock();
-
-    /* (2) clear and delete them here: their owners may no longer touch objects */
-    for (;;) {
-        rs_head_lock();
-        rs_tstate *t = rs_rt.threads;
-        while (t && t == me)
-            t = t->next;
-        rs_head_unlock();
-        if (t == NULL)
-            break;
-        rs_tstate_delete_foreign(t);
-    }
-
-    /* qsbr branch: (6) exit step 4 of the main state — abandon its delayed-free queue — and
-     * (9) free the runtime delayed queue ignoring goals.  Done before rs_tstate_exit because
-     * the main state's heap is still bound here; finalizing is set, so nothing is queued
-     * afterwards (rs_free_delayed frees at once) and exit's own step 4 finds nothing. */
-    rs_delayed_abandon(me);
-    rs_delayed_fini(me);
-
-    /* typeid: (6) exit step 3 of the main state, early: (8) the pool goes next, and it needs
-     * the main heap; the exit below finds the counts already finalised */
-    rs_typeid_tstate_fini(me); /* typeid */
-    rs_typeid_pool_fini(me);   /* typeid: (8) finalise the type-id pool */
-
-    /* (6) clear the main state; (10) delete it, folding its totals */
-    rs_tstate_exit(me);
-    rs_rt.main = NULL;
-    rs_qsbr_fini(); /* qsbr branch: (10) free the QSBR array */
-
-    rs_leaks leaks = {
-        .reftotal = rs_atomic_load_relaxed_iptr(&rs_rt.reftotal),
-        .blocks = rs_heap_folded_blocks(),
-    };
-    rs_heap_runtime_fini();
-    free(rs_rt.tids.slots);
-    rs_rt.tids.slots = NULL;
-    rs_rt.tids.cap = rs_rt.tids.len = 0;
-    rs_lock_set_detach_fns(NULL);
-    rs_atomic_store_relaxed_int(&rs_rt.initialized, 0);
-    return leaks;
 }
 
 intptr_t rs_get_reftotal_locked(void)

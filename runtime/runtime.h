@@ -85,7 +85,8 @@ typedef struct rs_leaks {
     intptr_t reftotal;  /* must be 0 */
     int64_t blocks;     /* must be 0 */
 } rs_leaks;
-/* Shut down (main thread, attached): SPEC §4.  Returns the leak figures. */
+/* Shut down (main thread, attached): SPEC §4 steps 1–11 (lifecycle.c).  Returns the leak
+ * figures; both are 0 for any clean program. */
 rs_leaks rs_runtime_fini(void);
 
 /* Σ folded + every linked state's total, read under HEAD_LOCK. */

@@ -45,11 +45,9 @@ static bool gather_block(void *block, size_t size, rs_heap_kind kind, void *arg)
         if (!(bits & RS_GC_TRACKED))
             return c->ok = rs_violate(c->v, "D2", o, "%s object is DEFERRED but not tracked",
                                       o->ob_type->tp_name);
-        /* mutfix: the bias is checked against the whole count (local + shared): a non-owner's
-         * decref may take the shared field below the bias while the owner holds local
-         * references (biased counting), which is sound */
-        intptr_t count = (intptr_t)rs_atomic_load_relaxed_u32(&o->ob_ref_local) +
-                         (rs_atomic_load_relaxed_iptr(&o->ob_ref_shared) >> RS_REF_SHARED_SHIFT);
+        /* the bias is checked against the true count (local + shared): a non-owner's decref of
+         * a reference the owner counts locally takes the shared part below the bias (sound) */
+        intptr_t count = rs_refcnt(o);
         if (!rs_is_immortal(o) && count < RS_REF_DEFERRED)
             return c->ok = rs_violate(c->v, "D2", o,
                                       "%s object is DEFERRED but its count %ld lacks the bias",

@@ -153,9 +153,10 @@ static void unlink_locked(rs_tstate *ts)
 
 /* SPEC §8.1 exit steps 1–5; on the thread itself (or, at shutdown, on behalf of a thread
  * proven gone). */
-static void tstate_clear(rs_tstate *ts)
+void rs_tstate_clear_objects(rs_tstate *ts) /* lifecycle: exit steps 1–4, also run early by shutdown */
 {
-    RS_ASSERT(!ts->cleared);
+    if (ts->objects_cleared) /* lifecycle */
+        return;
     rs_frames_clear_thread(ts); /* deferred branch: pop/close frames and C-stack refs, free the data stack */
     /* (1) freelists: the final clear of this thread's lists */
     rs_freelists_exit(ts); /* freelist */
@@ -165,6 +166,13 @@ static void tstate_clear(rs_tstate *ts)
     rs_typeid_tstate_fini(ts); /* typeid */
     /* (4) abandon the delayed-free queue onto the runtime queue (qsbr branch) */
     rs_delayed_abandon(ts);
+    ts->objects_cleared = true; /* lifecycle */
+}
+
+static void tstate_clear(rs_tstate *ts)
+{
+    RS_ASSERT(!ts->cleared);
+    rs_tstate_clear_objects(ts); /* lifecycle: steps 1–4 */
     /* (5) abandon heap pages */
     if (ts->bound) {
         /* unpublish first: from here on walkers find these pages in the pool (the thread is

@@ -82,6 +82,7 @@ struct rs_tstate {
     bool binding;                      /* HEAD_LOCK: rs_tstate_bind in progress */
     bool is_main;
     bool cleared;
+    bool objects_cleared;              /* lifecycle: exit steps 1–4 done (shutdown runs them early) */
     uint64_t spurious_interrupts;      /* ASYNC_EXC seen with no exception (E3) */
     uint64_t merges;                   /* owner merges run (statistics) */
 };
@@ -100,6 +101,10 @@ void rs_tstate_detach(rs_tstate *ts);
 rs_tstate *rs_tstate_current(void);
 /* Exit on the thread itself, attached: clear then delete (SPEC §8.1 step 4).  ts is freed. */
 void rs_tstate_exit(rs_tstate *ts);
+/* lifecycle: exit steps 1–4 only (frames, freelists, BRC, type counts, delayed queue), on the
+ * thread itself or for a thread proven gone; idempotent.  Shutdown clears the main state so
+ * (SPEC §4 step 6) and abandons its heaps when it deletes it (step 10). */
+void rs_tstate_clear_objects(rs_tstate *ts);
 /* Clear + delete a state whose thread is proven gone or shut out (shutdown), by the caller;
  * drops the list's reference only. */
 void rs_tstate_delete_foreign(rs_tstate *ts);
