@@ -268,6 +268,7 @@ int exec_thread_finish(exec_thread *t)
         rs_atomic_store_relaxed_uptr(&t->tid, 0);
         rs_tstate_release(t->ts);
     } else {
+        exec_thread_unwind(t);
         exec_release_all(t);
         rs_atomic_store_relaxed_uptr(&t->tid, 0);
         rs_tstate_exit(t->ts);
@@ -305,6 +306,7 @@ int exec_join(exec_thread *t, int target)
 int exec_shutdown(exec_thread *t)
 {
     exec_trial *tr = t->tr;
+    exec_thread_unwind(t);
     exec_release_all(t);
     exec_check_now(t, rs_atomic_load_relaxed_i64(&t->cur_op));
     rs_atomic_store_relaxed_uptr(&t->tid, 0);
@@ -438,6 +440,7 @@ static void exec_main_finish(exec_thread *t)
             exec_fail(tr, EXEC_HANG, "deadlock", i, -1,
                       "pct: every thread blocked while t0 waited for t%d to end", i);
     exec_ts_attach(t); /* no one else can shut the runtime down */
+    exec_thread_unwind(t);
     exec_release_all(t);
     for (int m = 0; m < PROG_NMAILBOXES; m++) {
         /* acq_rel: pairs with the exchanges of send/recv */
