@@ -69,7 +69,18 @@ typedef struct exec_thread {
     RS_ATOMIC(uint32_t) in_wait;  /* inside a blocking hook wait */
     RS_ATOMIC(uintptr_t) os_thread; /* pthread_t, for the watchdog's backtrace signal */
     RS_ATOMIC(uint32_t) finished;
+    /* the `shutdown` drain (exec_ops_shutdown.c): EXEC_SETTLE_*, written by the owner (and
+     * by t0's JOINING → STOLEN CAS), each change woken on the word */
+    RS_ATOMIC(uint32_t) settle;
 } exec_thread;
+
+enum {
+    EXEC_SETTLE_RUNNING = 0, /* may still run ops and change its registers */
+    EXEC_SETTLE_JOINING = 1, /* blocked in a join, registers untouched until it returns */
+    EXEC_SETTLE_STOLEN = 2,  /* was JOINING; t0 released its registers (it runs no more ops) */
+    EXEC_SETTLE_DRAINED = 3, /* released its registers, waits for the shutdown to end */
+    EXEC_SETTLE_DONE = 4,    /* ended */
+};
 
 struct exec_trial {
     const program *p;
@@ -93,6 +104,8 @@ struct exec_trial {
     uint64_t log_cap;
     RS_ATOMIC(uint64_t) log_len;
     /* shutdown (t0 owns these) */
+    RS_ATOMIC(uint32_t) shutdown_pending; /* t0's `shutdown` began: threads drain (release) */
+    RS_ATOMIC(uint32_t) shutdown_over;    /* rs_runtime_fini returned (release, woken) */
     bool shutdown_done;
     rs_leaks leaks;
     /* watchdog */
@@ -178,6 +191,21 @@ typedef struct exec_op_entry {
     const char *needs;   /* the mechanism it needs when fn is NULL */
 } exec_op_entry;
 extern const exec_op_entry exec_op_table[PROG_OP__COUNT];
+
+/* ---- exec_ops_shutdown.c: the `shutdown` drain ---- */
+/* A thread other than t0 at an op boundary (index = its next op) once shutdown is pending:
+ * release its registers, fail its pending spawns, settle DRAINED and wait (detached) until
+ * the shutdown is over.  The caller then ends the thread (it is shut out). */
+void exec_drain(exec_thread *t, uint32_t index);
+/* exec_join around its blocking wait: settle JOINING before, back to RUNNING after; false if
+ * t0 stole the registers meanwhile (the thread must stop: it waited for the shutdown). */
+void exec_join_begin(exec_thread *t);
+bool exec_join_end(exec_thread *t);
+/* t0's `shutdown` (attached on entry and exit): wait until every other thread has drained,
+ * ended or blocked in a join (stealing the registers of the joiners), drain the mailboxes. */
+void exec_shutdown_settle(exec_thread *t0);
+/* after rs_runtime_fini: let the drained threads go */
+void exec_shutdown_over(exec_trial *tr);
 
 /* ---- checks.c ---- */
 /* A stop-the-world point by t (attached): stop, validate every check_rate-th time, restart. */

@@ -13,7 +13,8 @@
  *      wait until their `spawn` op runs;
  *   4. arm the watchdog, open the start gate, run t0's ops, then t0's end: wait for the other
  *      threads (detached), release registers and mailboxes, validate, rs_runtime_fini — or,
- *      after a `shutdown` op, just wait for the others to stop;
+ *      after a `shutdown` op (which first drains the others' registers, exec_ops_shutdown.c),
+ *      just wait for the others to stop;
  *   5. join everything, disarm the watchdog, account leaks (checks.c), collect trace/op log.
  *
  * A program thread between ops: schedule point "exec.op", eval-breaker poll (attached only;
@@ -294,9 +295,13 @@ int exec_join(exec_thread *t, int target)
     bool was = t->attached;
     if (was)
         exec_ts_detach(t); /* a blocking call detaches */
+    if (t->idx != 0)
+        exec_join_begin(t); /* a `shutdown` meanwhile releases our registers for us */
     if (sched_join_wait(t->tr->s, target) < 0)
         exec_fail(t->tr, EXEC_HANG, "deadlock", t->idx, rs_atomic_load_relaxed_i64(&t->cur_op),
                   "pct: every thread blocked while t%d joined t%d", t->idx, target);
+    if (t->idx != 0 && !exec_join_end(t))
+        return EXEC_OP_STOP;
     if (was && exec_ts_attach(t) < 0)
         return EXEC_OP_STOP;
     return EXEC_OP_NEXT;
@@ -306,12 +311,14 @@ int exec_join(exec_thread *t, int target)
 int exec_shutdown(exec_thread *t)
 {
     exec_trial *tr = t->tr;
+    exec_shutdown_settle(t); /* the others' registers and the mailboxes are released */
     exec_thread_unwind(t);
     exec_release_all(t);
     exec_check_now(t, rs_atomic_load_relaxed_i64(&t->cur_op));
     rs_atomic_store_relaxed_uptr(&t->tid, 0);
     tr->leaks = rs_runtime_fini();
     tr->shutdown_done = true;
+    exec_shutdown_over(tr);
     t->ts = NULL;
     t->attached = false;
     return EXEC_OP_STOP;
@@ -379,6 +386,11 @@ static void exec_run_ops(exec_thread *t)
     const prog_thread *pt = t->pt;
     for (uint32_t i = 0; i < pt->nops; i++) {
         RS_SCHED("exec.op");
+        /* acquire: pairs with t0's release store in exec_shutdown_settle */
+        if (t->idx != 0 && rs_atomic_load_acquire_u32(&tr->shutdown_pending)) {
+            exec_drain(t, i);
+            break;
+        }
         if (t->attached && rs_poll(t->ts, NULL) < 0) {
             t->shut_out = true;
             t->attached = false;
@@ -420,6 +432,9 @@ static void exec_thread_main(void *arg)
             exec_thread_finish(t);
     }
     rs_atomic_store_relaxed_u32(&t->finished, 1);
+    /* release: pairs with t0's acquire load in exec_shutdown_settle */
+    rs_atomic_store_release_u32(&t->settle, EXEC_SETTLE_DONE);
+    rs_hook_wake((uint32_t *)&t->settle, INT32_MAX);
     sched_thread_end(tr->s, t->idx);
     exec_tls = NULL;
 }

@@ -45,10 +45,13 @@ static bool gather_block(void *block, size_t size, rs_heap_kind kind, void *arg)
         if (!(bits & RS_GC_TRACKED))
             return c->ok = rs_violate(c->v, "D2", o, "%s object is DEFERRED but not tracked",
                                       o->ob_type->tp_name);
-        intptr_t count = rs_atomic_load_relaxed_iptr(&o->ob_ref_shared) >> RS_REF_SHARED_SHIFT;
+        /* execops: the bias is in the shared field, but a non-owner's decref of a reference
+         * the owner counts locally lowers the shared count below it (count = bias - 1,
+         * local = 1 is sound); the bias is missing only if the true count lacks it */
+        intptr_t count = rs_refcnt(o);
         if (!rs_is_immortal(o) && count < RS_REF_DEFERRED)
             return c->ok = rs_violate(c->v, "D2", o,
-                                      "%s object is DEFERRED but its shared count %ld lacks the bias",
+                                      "%s object is DEFERRED but its count %ld lacks the bias",
                                       o->ob_type->tp_name, (long)count);
     }
     if (c->n == c->cap) {
