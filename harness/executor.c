@@ -260,6 +260,7 @@ void exec_ts_detach(exec_thread *t)
 /* End a thread other than t0: registers released, state cleared and deleted. */
 int exec_thread_finish(exec_thread *t)
 {
+    t->fail_count = 0; /* injected faults are for ops, not for the thread's exit */
     if (t->ts == NULL)
         return EXEC_OP_STOP; /* never started (its spawn failed) */
     if (!t->shut_out && !t->attached)
@@ -311,6 +312,7 @@ int exec_join(exec_thread *t, int target)
 int exec_shutdown(exec_thread *t)
 {
     exec_trial *tr = t->tr;
+    t->fail_count = 0; /* injected faults are for ops, not for the runtime's shutdown */
     exec_shutdown_settle(t); /* the others' registers and the mailboxes are released */
     exec_thread_unwind(t);
     exec_release_all(t);
@@ -408,6 +410,7 @@ static void exec_run_ops(exec_thread *t)
             exec_stw_point(t, i);
     }
     rs_atomic_store_relaxed_i64(&t->cur_op, pt->nops);
+    t->fail_count = 0; /* fail_alloc counts fallible steps of ops: not of the thread's end */
 }
 
 static void exec_thread_main(void *arg)
