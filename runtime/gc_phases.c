@@ -183,7 +183,9 @@ void rs_gc_phase_drain_queues(rs_gc_state *g)
     rs_head_lock();
     rs_typeid_merge_all_locked(); /* per-thread type counts (§5) */
     for (rs_tstate *t = rs_rt.threads; t; t = t->next) {
-        if (t->brc.tid != 0 && rs_atomic_load_acquire_int(&t->heap_initialized)) /* pairs with bind */
+        /* execops: heap_initialized first — brc.tid is written by a binding thread before
+         * bind's release store, so it may be read only after the acquire (TSan) */
+        if (rs_atomic_load_acquire_int(&t->heap_initialized) && t->brc.tid != 0) /* pairs with bind */
             rs_brc_drain_stw(t, drained_to_zero, g);
     }
     rs_head_unlock();
