@@ -8,12 +8,11 @@
  * just before rs_runtime_fini (on t0: after every thread ended, or at a `shutdown` op with
  * the others stopped by the pause).
  *
- * Leak accounting: rs_runtime_fini returns {reftotal, blocks}.  Both must be zero, except for
- * what the program provably still holds: references in the registers of threads the runtime
- * shut out (a `shutdown` while they ran — they may not touch objects any more, so their
- * objects leak, as daemon threads' objects do) and in mailboxes nobody drained.  Those are
- * counted (references, and distinct objects for blocks; objects here hold no references, so
- * each orphaned object is exactly one block) and subtracted; any difference is EXEC_LEAK. */
+ * Leak accounting: rs_runtime_fini returns {reftotal, blocks}.  Both must be zero.  A
+ * `shutdown` op first drains every other thread's registers and the mailboxes
+ * (exec_ops_shutdown.c), so normally nothing is orphaned; should a shut-out thread still hold
+ * registers, they are counted (references, and one block per distinct object — exact only for
+ * objects that hold no references) and subtracted; any difference is EXEC_LEAK. */
 #include "exec_internal.h"
 
 #include <stdlib.h>

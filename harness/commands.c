@@ -1,10 +1,13 @@
-/* commands.c — the `list`, `run` and `repro` subcommands: load the program, drive workers
+/* commands.c — the `list`, `run` and `repro` subcommands: load the program (a .scn file, or a
+ * scenario of the registry generated into a temporary .scn file), drive workers
  * through worker_batch (worker.h), and turn each trial into output: a JSON line (--json), a
  * progress line on stderr at most once a second, a finding folder (report.h) with the exact
  * replay command, and a final summary line.  Exit codes are cli.h's.
  *
  * Seeds: trial i of a run uses scheduler seed SEED+i, where SEED is --seed or the program's
- * own `seed`.  A finding records its seed, so `repro` replays that one trial alone. */
+ * own `seed`.  A generated scenario is built once per run, from --seed (default
+ * CMD_SCENARIO_SEED) and --threads, and carries that seed.  A finding records its seed and its
+ * program (repro.scn), so `repro` replays that one trial alone. */
 #include "commands.h"
 
 #include <errno.h>
@@ -20,6 +23,7 @@
 
 #include "../runtime/bugs.h"
 #include "report.h"
+#include "scenario.h"
 #include "scheduler.h"
 #include "scn.h"
 #include "worker.h"
@@ -33,11 +37,17 @@ static double now_s(void)
 
 /* ---- list ---- */
 
+#define CMD_SCENARIO_SEED 1 /* a generated scenario's seed when --seed is not given */
+
 int cmd_list(const cli_opts *o)
 {
     (void)o;
-    printf("scenarios:\n  (none yet: the scenario registry has not landed; run a .scn file, "
-           "e.g. refstorm run corpus/scn/cross-decref.scn)\n\n");
+    printf("scenarios (%zu; refstorm run NAME [--seed N] [--threads N]):\n", scenario_count());
+    for (size_t i = 0; i < scenario_count(); i++) {
+        const scenario *sc = scenario_at(i);
+        printf("  %-20s %s (%d threads)\n", sc->name, sc->property, sc->default_threads);
+    }
+    printf("\n");
     printf("mutants (%zu; switch on with --bug NAME):\n", rs_bug_count());
     for (size_t i = 0; i < rs_bug_count(); i++)
         printf("  %-28s %s\n", rs_bug_name(i), rs_bug_desc(i));
@@ -275,6 +285,57 @@ static double default_watchdog(const cli_opts *o, const program *p)
 
 /* ---- run ---- */
 
+/* `run NAME`: generate the scenario into p and write it to a temporary .scn file (the workers
+ * read their program from a file); path receives its name.  -1 (message printed) if the name
+ * is unknown, the parameters are out of the scenario's range, or the file cannot be written. */
+static int generate_scenario(const cli_opts *o, program *p, char *path, size_t n)
+{
+    const scenario *sc = scenario_find(o->target);
+    if (sc == NULL) {
+        fprintf(stderr, "refstorm: run: unknown scenario '%s' (see `refstorm list`, or give a "
+                        "FILE.scn)\n", o->target);
+        return -1;
+    }
+    scenario_params sp = {.nthreads = cli_given(o, "threads") ? (int)o->threads : 0};
+    uint64_t seed = cli_given(o, "seed") ? o->seed : CMD_SCENARIO_SEED;
+    program *g = scenario_generate(sc, seed, &sp);
+    if (g == NULL) {
+        fprintf(stderr, "refstorm: run: scenario %s cannot be generated with %d threads "
+                        "(at least %d, at most %d)\n", sc->name, sp.nthreads, SCENARIO_MIN_THREADS,
+                PROG_MAX_THREADS);
+        return -1;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(path, n, "%s/refstorm-%s-XXXXXX.scn", tmp && *tmp ? tmp : "/tmp", sc->name);
+    int fd = mkstemps(path, 4);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    int bad = f == NULL || scn_print(g, f) < 0;
+    if (f && fclose(f) != 0)
+        bad = 1;
+    else if (f == NULL && fd >= 0)
+        close(fd);
+    if (bad) {
+        fprintf(stderr, "refstorm: run: cannot write the generated program %s: %s\n", path,
+                strerror(errno));
+        if (fd >= 0)
+            unlink(path);
+        path[0] = '\0';
+        scenario_program_free(g);
+        return -1;
+    }
+    /* the session's program is a copy: reports print it as repro.scn */
+    scn_error e;
+    int rc = scn_parse_file(path, p, &e);
+    scenario_program_free(g);
+    if (rc < 0) {
+        fprintf(stderr, "refstorm: run: the generated program does not parse back\n");
+        unlink(path);
+        path[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_run(const cli_opts *o, const char *argv0)
 {
     session s;
@@ -288,25 +349,29 @@ int cmd_run(const cli_opts *o, const char *argv0)
     s.selftest_crash = o->selftest_crash;
     s.selftest_hang = o->selftest_hang;
     bool file = strstr(o->target, ".scn") || strchr(o->target, '/') || access(o->target, F_OK) == 0;
-    if (!file) {
-        fprintf(stderr, "refstorm: run: unknown scenario '%s' (there are no named scenarios yet; "
-                        "see `refstorm list`, or give a FILE.scn)\n", o->target);
+    char gen_path[4096] = "";
+    if (file) {
+        if (cli_given(o, "threads")) {
+            fprintf(stderr, "refstorm: run: --threads applies to generated scenarios; %s fixes "
+                            "its own threads\n", o->target);
+            free(s.command);
+            return CLI_EXIT_USAGE;
+        }
+        if (load_program(o->target, &s.prog) < 0) {
+            free(s.command);
+            return CLI_EXIT_USAGE;
+        }
+    } else if (generate_scenario(o, &s.prog, gen_path, sizeof gen_path) < 0) {
         free(s.command);
         return CLI_EXIT_USAGE;
-    }
-    if (cli_given(o, "threads")) {
-        fprintf(stderr, "refstorm: run: --threads applies to generated scenarios; %s fixes its "
-                        "own threads\n", o->target);
-        free(s.command);
-        return CLI_EXIT_USAGE;
-    }
-    if (load_program(o->target, &s.prog) < 0) {
-        free(s.command);
-        return CLI_EXIT_USAGE;
+    } else {
+        s.source = gen_path;
     }
     if (add_bugs(&s.prog, o->bugs) < 0) {
         program_free(&s.prog);
         free(s.command);
+        if (gen_path[0])
+            unlink(gen_path);
         return CLI_EXIT_USAGE;
     }
     s.seed = cli_given(o, "seed") ? o->seed : s.prog.opt.seed;
@@ -330,6 +395,8 @@ int cmd_run(const cli_opts *o, const char *argv0)
     }
     program_free(&s.prog);
     free(s.command);
+    if (gen_path[0])
+        unlink(gen_path);
     return rc;
 }
 

@@ -32,6 +32,15 @@ typedef struct exec_reg {
 
 typedef struct exec_trial exec_trial;
 
+/* A frame pushed by frame_push/frame_push_fn: real (a runtime frame on the thread's data
+ * stack) or a placeholder (its register held no code object, or the push failed), so that
+ * frames and stack references stay balanced as the program's static structure says. */
+typedef struct exec_frame {
+    bool real;
+    uint8_t nstack;     /* stack_push ops run on it since the push (≤ PROG_FRAME_STACK) */
+    uint8_t pushed;     /* bit i: the i-th of them pushed a real stack reference */
+} exec_frame;
+
 typedef struct exec_thread {
     exec_trial *tr;
     int idx;
@@ -43,6 +52,11 @@ typedef struct exec_thread {
     exec_reg reg[PROG_NREGS];
     uint32_t fail_count;   /* fail_alloc / fail_alloc_at: fallible steps left to fail */
     char fail_site[PROG_WORD_MAX + 1]; /* "" = any site; "x.*" = prefix */
+    exec_frame frame[PROG_MAX_FRAMES]; /* frame_push .. frame_pop */
+    int nframes;
+    uint32_t crefs;        /* bit i: the i-th held cref_push pushed a real C-stack reference */
+    int ncrefs;
+    int suppress_depth;    /* open suppress scopes */
     /* spawn handshake: the spawner stores ts then `spawned` (release; pairs with the acquire
      * load of the spawned thread — the happens-before edge of a real thread creation) */
     rs_tstate *spawn_ts;
@@ -55,7 +69,18 @@ typedef struct exec_thread {
     RS_ATOMIC(uint32_t) in_wait;  /* inside a blocking hook wait */
     RS_ATOMIC(uintptr_t) os_thread; /* pthread_t, for the watchdog's backtrace signal */
     RS_ATOMIC(uint32_t) finished;
+    /* the `shutdown` drain (exec_ops_shutdown.c): EXEC_SETTLE_*, written by the owner (and
+     * by t0's JOINING → STOLEN CAS), each change woken on the word */
+    RS_ATOMIC(uint32_t) settle;
 } exec_thread;
+
+enum {
+    EXEC_SETTLE_RUNNING = 0, /* may still run ops and change its registers */
+    EXEC_SETTLE_JOINING = 1, /* blocked in a join, registers untouched until it returns */
+    EXEC_SETTLE_STOLEN = 2,  /* was JOINING; t0 released its registers (it runs no more ops) */
+    EXEC_SETTLE_DRAINED = 3, /* released its registers, waits for the shutdown to end */
+    EXEC_SETTLE_DONE = 4,    /* ended */
+};
 
 struct exec_trial {
     const program *p;
@@ -79,6 +104,8 @@ struct exec_trial {
     uint64_t log_cap;
     RS_ATOMIC(uint64_t) log_len;
     /* shutdown (t0 owns these) */
+    RS_ATOMIC(uint32_t) shutdown_pending; /* t0's `shutdown` began: threads drain (release) */
+    RS_ATOMIC(uint32_t) shutdown_over;    /* rs_runtime_fini returned (release, woken) */
     bool shutdown_done;
     rs_leaks leaks;
     /* watchdog */
@@ -110,13 +137,75 @@ void exec_op_text(const prog_op *op, char *buf, size_t n);
 /* create an OS thread (the only place in refstorm): 0 or -1 */
 int exec_os_thread_create(void *(*fn)(void *), void *arg);
 
-/* ---- exec_ops.c ---- */
+/* ---- exec_ops.c (the table) and exec_ops_*.c (the handlers) ---- */
 typedef int (*exec_op_fn)(exec_thread *t, const prog_op *op, int64_t index);
+#define EXEC_OP_ARGS exec_thread *t, const prog_op *op, int64_t index
+/* exec_ops_objects.c: creation, containers, lists, roots, weakrefs, deferral */
+int exec_op_new_container(EXEC_OP_ARGS);
+int exec_op_new_list(EXEC_OP_ARGS);
+int exec_op_new_type(EXEC_OP_ARGS);
+int exec_op_new_instance(EXEC_OP_ARGS);
+int exec_op_new_code(EXEC_OP_ARGS);
+int exec_op_new_function(EXEC_OP_ARGS);
+int exec_op_new_generator(EXEC_OP_ARGS);
+int exec_op_new_finalizable(EXEC_OP_ARGS);
+int exec_op_new_weakref(EXEC_OP_ARGS);
+int exec_op_defer(EXEC_OP_ARGS);
+int exec_op_store(EXEC_OP_ARGS);
+int exec_op_clear_slot(EXEC_OP_ARGS);
+int exec_op_load(EXEC_OP_ARGS);
+int exec_op_list_append(EXEC_OP_ARGS);
+int exec_op_list_get(EXEC_OP_ARGS);
+int exec_op_list_resize(EXEC_OP_ARGS);
+int exec_op_root_set(EXEC_OP_ARGS);
+int exec_op_root_get(EXEC_OP_ARGS);
+int exec_op_root_clear(EXEC_OP_ARGS);
+int exec_op_late_root_set(EXEC_OP_ARGS);
+int exec_op_late_root_clear(EXEC_OP_ARGS);
+int exec_op_weakref_get(EXEC_OP_ARGS);
+/* exec_ops_frames.c: frames, stack references, C-stack references, suppression scopes */
+int exec_op_frame_push(EXEC_OP_ARGS);
+int exec_op_frame_push_fn(EXEC_OP_ARGS);
+int exec_op_frame_pop(EXEC_OP_ARGS);
+int exec_op_local_store(EXEC_OP_ARGS);
+int exec_op_stack_push(EXEC_OP_ARGS);
+int exec_op_stack_pop(EXEC_OP_ARGS);
+int exec_op_cref_push(EXEC_OP_ARGS);
+int exec_op_cref_pop(EXEC_OP_ARGS);
+int exec_op_suppress(EXEC_OP_ARGS);
+int exec_op_unsuppress(EXEC_OP_ARGS);
+/* A thread's end (attached): pop the C-stack references and frames it left, innermost
+ * first, and leave the suppression scopes it left open.  Idempotent. */
+void exec_thread_unwind(exec_thread *t);
+/* exec_ops_gc.c: the collector, churn loops, deep chains */
+int exec_op_gc_collect(EXEC_OP_ARGS);
+int exec_op_gc_enable(EXEC_OP_ARGS);
+int exec_op_gc_disable(EXEC_OP_ARGS);
+int exec_op_gc_threshold(EXEC_OP_ARGS);
+int exec_op_churn_freelist(EXEC_OP_ARGS);
+int exec_op_churn_type(EXEC_OP_ARGS);
+int exec_op_deep_chain(EXEC_OP_ARGS);
+#define EXEC_DEEP_CHAIN_MAX 100000 /* deep_chain depths are capped here (time and memory) */
 typedef struct exec_op_entry {
     exec_op_fn fn;       /* NULL: not supported */
     const char *needs;   /* the mechanism it needs when fn is NULL */
 } exec_op_entry;
 extern const exec_op_entry exec_op_table[PROG_OP__COUNT];
+
+/* ---- exec_ops_shutdown.c: the `shutdown` drain ---- */
+/* A thread other than t0 at an op boundary (index = its next op) once shutdown is pending:
+ * release its registers, fail its pending spawns, settle DRAINED and wait (detached) until
+ * the shutdown is over.  The caller then ends the thread (it is shut out). */
+void exec_drain(exec_thread *t, uint32_t index);
+/* exec_join around its blocking wait: settle JOINING before, back to RUNNING after; false if
+ * t0 stole the registers meanwhile (the thread must stop: it waited for the shutdown). */
+void exec_join_begin(exec_thread *t);
+bool exec_join_end(exec_thread *t);
+/* t0's `shutdown` (attached on entry and exit): wait until every other thread has drained,
+ * ended or blocked in a join (stealing the registers of the joiners), drain the mailboxes. */
+void exec_shutdown_settle(exec_thread *t0);
+/* after rs_runtime_fini: let the drained threads go */
+void exec_shutdown_over(exec_trial *tr);
 
 /* ---- checks.c ---- */
 /* A stop-the-world point by t (attached): stop, validate every check_rate-th time, restart. */

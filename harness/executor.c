@@ -13,7 +13,8 @@
  *      wait until their `spawn` op runs;
  *   4. arm the watchdog, open the start gate, run t0's ops, then t0's end: wait for the other
  *      threads (detached), release registers and mailboxes, validate, rs_runtime_fini — or,
- *      after a `shutdown` op, just wait for the others to stop;
+ *      after a `shutdown` op (which first drains the others' registers, exec_ops_shutdown.c),
+ *      just wait for the others to stop;
  *   5. join everything, disarm the watchdog, account leaks (checks.c), collect trace/op log.
  *
  * A program thread between ops: schedule point "exec.op", eval-breaker poll (attached only;
@@ -259,6 +260,7 @@ void exec_ts_detach(exec_thread *t)
 /* End a thread other than t0: registers released, state cleared and deleted. */
 int exec_thread_finish(exec_thread *t)
 {
+    t->fail_count = 0; /* injected faults are for ops, not for the thread's exit */
     if (t->ts == NULL)
         return EXEC_OP_STOP; /* never started (its spawn failed) */
     if (!t->shut_out && !t->attached)
@@ -268,6 +270,7 @@ int exec_thread_finish(exec_thread *t)
         rs_atomic_store_relaxed_uptr(&t->tid, 0);
         rs_tstate_release(t->ts);
     } else {
+        exec_thread_unwind(t);
         exec_release_all(t);
         rs_atomic_store_relaxed_uptr(&t->tid, 0);
         rs_tstate_exit(t->ts);
@@ -293,9 +296,13 @@ int exec_join(exec_thread *t, int target)
     bool was = t->attached;
     if (was)
         exec_ts_detach(t); /* a blocking call detaches */
+    if (t->idx != 0)
+        exec_join_begin(t); /* a `shutdown` meanwhile releases our registers for us */
     if (sched_join_wait(t->tr->s, target) < 0)
         exec_fail(t->tr, EXEC_HANG, "deadlock", t->idx, rs_atomic_load_relaxed_i64(&t->cur_op),
                   "pct: every thread blocked while t%d joined t%d", t->idx, target);
+    if (t->idx != 0 && !exec_join_end(t))
+        return EXEC_OP_STOP;
     if (was && exec_ts_attach(t) < 0)
         return EXEC_OP_STOP;
     return EXEC_OP_NEXT;
@@ -305,12 +312,16 @@ int exec_join(exec_thread *t, int target)
 int exec_shutdown(exec_thread *t)
 {
     exec_trial *tr = t->tr;
+    t->fail_count = 0; /* injected faults are for ops, not for the runtime's shutdown */
+    exec_shutdown_settle(t); /* the others' registers and the mailboxes are released */
+    exec_thread_unwind(t);
     exec_release_all(t);
     if (!exec_check_now(t, rs_atomic_load_relaxed_i64(&t->cur_op)))
         rs_rt.opts.validate = false; /* lifecycle: recorded; shutdown's collections would abort on it */
     rs_atomic_store_relaxed_uptr(&t->tid, 0);
     tr->leaks = rs_runtime_fini();
     tr->shutdown_done = true;
+    exec_shutdown_over(tr);
     t->ts = NULL;
     t->attached = false;
     return EXEC_OP_STOP;
@@ -378,6 +389,11 @@ static void exec_run_ops(exec_thread *t)
     const prog_thread *pt = t->pt;
     for (uint32_t i = 0; i < pt->nops; i++) {
         RS_SCHED("exec.op");
+        /* acquire: pairs with t0's release store in exec_shutdown_settle */
+        if (t->idx != 0 && rs_atomic_load_acquire_u32(&tr->shutdown_pending)) {
+            exec_drain(t, i);
+            break;
+        }
         if (t->attached && rs_poll(t->ts, NULL) < 0) {
             t->shut_out = true;
             t->attached = false;
@@ -395,6 +411,7 @@ static void exec_run_ops(exec_thread *t)
             exec_stw_point(t, i);
     }
     rs_atomic_store_relaxed_i64(&t->cur_op, pt->nops);
+    t->fail_count = 0; /* fail_alloc counts fallible steps of ops: not of the thread's end */
 }
 
 static void exec_thread_main(void *arg)
@@ -419,6 +436,9 @@ static void exec_thread_main(void *arg)
             exec_thread_finish(t);
     }
     rs_atomic_store_relaxed_u32(&t->finished, 1);
+    /* release: pairs with t0's acquire load in exec_shutdown_settle */
+    rs_atomic_store_release_u32(&t->settle, EXEC_SETTLE_DONE);
+    rs_hook_wake((uint32_t *)&t->settle, INT32_MAX);
     sched_thread_end(tr->s, t->idx);
     exec_tls = NULL;
 }
@@ -439,6 +459,7 @@ static void exec_main_finish(exec_thread *t)
             exec_fail(tr, EXEC_HANG, "deadlock", i, -1,
                       "pct: every thread blocked while t0 waited for t%d to end", i);
     exec_ts_attach(t); /* no one else can shut the runtime down */
+    exec_thread_unwind(t);
     exec_release_all(t);
     for (int m = 0; m < PROG_NMAILBOXES; m++) {
         /* acq_rel: pairs with the exchanges of send/recv */

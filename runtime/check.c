@@ -27,6 +27,11 @@ bool rs_check_object(const rs_object *o, rs_violation *v)
     uint8_t bits = rs_gc_bits(o);
     const char *tn = o->ob_type ? o->ob_type->tp_name : "?";
 
+    /* execops: between a collection's phases (world running, collecting == 1) a third
+     * thread's stop-the-world sees the GC's own UNREACHABLE entries, whose ob_tid is a
+     * worklist link (gc.h): G1 and the header equations apply only with no collection */
+    if ((bits & RS_GC_UNREACHABLE) && rs_atomic_load_relaxed_int(&rs_rt.gc.collecting))
+        return true;
     if (bits & RS_GC_UNREACHABLE)
         return rs_violate(v, "G1", o, "%s object is UNREACHABLE outside a collection (tid=%#lx)",
                           tn, (unsigned long)tid);

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "../runtime/bugs.h"
 #include "exec_internal.h"
 #include "executor.h"
 #include "scn.h"
@@ -88,69 +89,158 @@ static void expect_pass(const program *p, const char *mode, uint64_t seed)
 
 static const char *const modes[] = {"free", "chaos", "pct"};
 
-/* every op has a handler or names the mechanism it waits for */
+/* every op has a handler (none is refused as "not in this runtime yet") */
 static void test_table_complete(void **state)
 {
     (void)state;
     for (int op = 0; op < PROG_OP__COUNT; op++) {
-        if (exec_op_table[op].fn == NULL && exec_op_table[op].needs == NULL)
-            print_error("op %s has no row in exec_op_table\n", prog_op_info(op)->name);
-        assert_true(exec_op_table[op].fn != NULL || exec_op_table[op].needs != NULL);
+        if (exec_op_table[op].fn == NULL)
+            print_error("op %s has no handler\n", prog_op_info(op)->name);
+        assert_non_null(exec_op_table[op].fn);
     }
-    assert_non_null(exec_op_table[PROG_OP_NEW_LEAF].fn);
-    assert_null(exec_op_table[PROG_OP_GC_COLLECT].fn);
 }
 
-/* every corpus program that uses only supported ops passes in every mode */
+/* The runtime's shutdown has all of SPEC §4 (roots cleared, final collections,
+ * de-immortalisation) once the lifecycle mechanism landed, which brings the mutant
+ * shutdown-deferred-leak; before that, deferred and rooted objects still alive at the end
+ * leak by design and only leak verdicts are tolerated (stated on stderr). */
+static bool full_shutdown(void)
+{
+    for (size_t i = 0; i < rs_bug_count(); i++)
+        if (strcmp(rs_bug_name(i), "shutdown-deferred-leak") == 0)
+            return true;
+    return false;
+}
+
+static void expect_clean(const program *p, const char *what, const char *mode, uint64_t seed)
+{
+    exec_result r;
+    run(p, mode, seed, NULL, &r);
+    if (r.verdict == EXEC_LEAK && !full_shutdown()) {
+        fprintf(stderr, "# %s %s seed %lu: leak tolerated (no full shutdown yet): %s\n", what,
+                mode, (unsigned long)seed, r.message);
+    } else {
+        if (r.verdict != EXEC_PASS)
+            print_error("%s %s seed %lu: %s %s: %s\n", what, mode, (unsigned long)seed,
+                        exec_verdict_name(r.verdict), r.check, r.message);
+        assert_int_equal(r.verdict, EXEC_PASS);
+        assert_int_equal(r.leaked_blocks, 0);
+        assert_int_equal(r.leaked_reftotal, 0);
+    }
+    exec_result_free(&r);
+}
+
+/* every corpus program without a mutant passes in every mode */
 static void test_corpus_all_modes(void **state)
 {
     (void)state;
     char *pat = repo_path("corpus/scn/*.scn");
     glob_t g;
     assert_int_equal(glob(pat, 0, NULL, &g), 0);
-    int ran = 0, refused = 0;
+    int ran = 0;
     for (size_t i = 0; i < g.gl_pathc; i++) {
         program p;
         scn_error err;
         assert_int_equal(scn_parse_file(g.gl_pathv[i], &p, &err), 0);
-        exec_result r;
-        run(&p, "free", 1, NULL, &r);
-        if (r.verdict == EXEC_ERROR && strcmp(r.check, "unsupported") == 0) {
-            assert_non_null(strstr(r.message, "not in this runtime yet"));
-            assert_int_equal(r.ops_run, 0);
-            refused++;
-        } else {
-            if (r.verdict != EXEC_PASS)
-                print_error("%s: %s %s: %s\n", g.gl_pathv[i], exec_verdict_name(r.verdict),
-                            r.check, r.message);
-            assert_int_equal(r.verdict, EXEC_PASS);
+        if (p.nbugs == 0) {
             for (int m = 0; m < 3; m++)
                 for (uint64_t seed = 1; seed <= 3; seed++)
-                    expect_pass(&p, modes[m], seed);
+                    expect_clean(&p, g.gl_pathv[i], modes[m], seed);
             ran++;
         }
-        exec_result_free(&r);
         program_free(&p);
     }
     globfree(&g);
     free(pat);
-    assert_true(ran >= 4);
-    assert_true(refused >= 1);
+    assert_true(ran >= 10);
 }
 
-/* a program using an op whose mechanism is missing is refused before anything runs */
-static void test_unsupported_refused(void **state)
+/* One program with nearly every op (kinds, slots, lists, roots, weakrefs, frames, stack and
+ * C-stack references, scopes, GC, churn, chains), two threads, wrong-kind and null registers:
+ * clean.  The deferred objects are dropped and collected before the end, so it passes even
+ * without the full shutdown; t1 ends with a frame, a cref and a scope open (unwound). */
+static const char every_op[] =
+    "refstorm-scn 1\ncheck_rate 1\n"
+    "thread t0 main\n"
+    "  new_leaf r0\n  new_container r1 3\n  new_list r2\n  new_type r3\n"
+    "  new_instance r4 r3 0\n  new_instance r5 r3 2\n  new_code r6 2\n  new_function r7 r6\n"
+    "  new_generator r8 r6 resurrect\n  new_finalizable r9 2 none\n  new_weakref r10 r1 callback\n"
+    "  new_weakref r11 r0 plain\n" /* a leaf takes no weakref: no-op */
+    "  incref r0\n  decref r0\n  decref r0\n  dup r12 r1\n  dup r12 r12\n  defer r12\n"
+    "  store r1 0 r0\n  store r1 2 r9\n  store r0 0 r1\n  store r1 7 r0\n" /* leaf, slot 7: no-ops */
+    "  load r13 r1 0\n  load r13 r1 1\n  clear_slot r1 0\n  store r5 1 r1\n"
+    "  list_append r2 r0\n  list_append r2 r1\n  list_get r13 r2 1\n  list_get r14 r2 9\n"
+    "  list_resize r2 300\n  list_resize r2 1\n"
+    "  root_set g0 r2\n  root_get r14 g0\n  root_clear g0\n  late_root_set l0 r0\n"
+    "  late_root_clear l0\n  weakref_get r15 r10\n  weakref_get r15 r0\n"
+    "  send m0 r14\n  recv r14 m0\n"
+    "  frame_push_fn r6 r7\n  local_store 0 r1\n  stack_push r6\n  stack_push r0\n"
+    "  cref_push r6\n  cref_push r15\n  gc_collect\n  stack_pop\n  cref_pop\n"
+    "  frame_push r0\n  stack_push r1\n  stack_pop\n  frame_pop\n" /* a placeholder frame */
+    "  cref_pop\n  frame_pop\n"
+    "  suppress\n  new_code r13 0\n  unsuppress\n"
+    "  gc_disable\n  gc_threshold 100 5 5\n  gc_enable\n  qsbr\n"
+    "  churn_freelist leaf 300\n  churn_freelist container 300\n  churn_freelist list 300\n"
+    "  churn_type r3 300\n  churn_type r0 5\n  deep_chain r14 3000\n  drop r14\n"
+    "  spawn t1\n  join t1\n  recv r15 m1\n  poll\n  stw\n"
+    "  drop r3\n  drop r4\n  drop r5\n  drop r6\n  drop r7\n  drop r8\n  drop r12\n  drop r13\n"
+    "  gc_collect\n"
+    "thread t1 early spawn\n"
+    "  new_code r0 1\n  new_container r1 1\n  frame_push r0\n  stack_push r1\n  cref_push r1\n"
+    "  suppress\n  send m1 r1\n  drop r0\n  gc_collect\n";
+
+static void test_every_op(void **state)
 {
     (void)state;
     program p;
-    parse_text("refstorm-scn 1\nthread t0 main\n  new_leaf r0\n  new_container r1 2\n", &p);
-    exec_result r;
-    run(&p, "free", 1, NULL, &r);
-    assert_int_equal(r.verdict, EXEC_ERROR);
-    assert_string_equal(r.message, "op new_container needs containers, not in this runtime yet");
-    assert_int_equal(r.thread, 0);
-    assert_int_equal(r.op_index, 1);
-    exec_result_free(&r);
+    parse_text(every_op, &p);
+    bool seen[PROG_OP__COUNT] = {false};
+    for (uint32_t t = 0; t < p.nthreads; t++)
+        for (uint32_t i = 0; i < p.thread[t].nops; i++)
+            seen[p.thread[t].ops[i].code] = true;
+    int missing = 0;
+    for (int op = 0; op < PROG_OP__COUNT; op++)
+        missing += !seen[op];
+    /* not here: thread-control ops the other tests cover (bind, attach, detach, exit,
+     * async_exc, merge_request, fail_alloc[_at], shutdown, yield, spin) */
+    assert_true(missing <= 11);
+    for (int m = 0; m < 3; m++)
+        for (uint64_t seed = 1; seed <= 2; seed++)
+            expect_clean(&p, "every-op", modes[m], seed);
+    program_free(&p);
+}
+
+/* list_resize growing a list whose shrink failed (a fault) must not write past the buffer:
+ * the runtime once shrank the buffer for the old size first (ASan in the sanitizer builds,
+ * the HEAP validator in release) */
+static void test_list_resize_after_failed_shrink(void **state)
+{
+    (void)state;
+    program p;
+    parse_text("refstorm-scn 1\ncheck_rate 1\noption validate on\nthread t0 main\n"
+               "  new_list r0\n  list_resize r0 64\n  fail_alloc 1\n  list_resize r0 2\n"
+               "  list_resize r0 40\n  stw\n  list_resize r0 0\n", &p);
+    for (uint64_t seed = 1; seed <= 2; seed++)
+        expect_clean(&p, "list-resize", "free", seed);
+    program_free(&p);
+}
+
+/* `shutdown` drains every other thread's registers and the mailboxes first (a joiner's
+ * registers are released for it): exact leak figures, for any interleaving */
+static void test_shutdown_drain(void **state)
+{
+    (void)state;
+    program p;
+    parse_text("refstorm-scn 1\n"
+               "thread t0 main\n  new_list r0\n  send m0 r0\n  new_container r1 2\n  send m1 r1\n"
+               "  spawn t2\n  yield\n  shutdown\n"
+               "thread t1 early auto\n  recv r0 m0\n  new_container r1 2\n"
+               "  list_append r0 r1\n  join t2\n  new_leaf r2\n"
+               "thread t2 early spawn\n  recv r0 m1\n  new_leaf r1\n  store r0 1 r1\n"
+               "  spin 5\n  detach\n  yield\n  attach\n  new_list r2\n", &p);
+    for (int m = 0; m < 3; m++)
+        for (uint64_t seed = 1; seed <= 6; seed++)
+            expect_pass(&p, modes[m], seed);
     program_free(&p);
 }
 
@@ -239,7 +329,7 @@ static void test_mutant_reftotal_queue(void **state)
     program_free(&p);
 }
 
-/* shutdown with a running thread: its registers are orphans, no other leak is tolerated */
+/* shutdown with a running thread: its registers are drained first, no leak is tolerated */
 static void test_shutdown_orphans(void **state)
 {
     (void)state;
@@ -402,8 +492,10 @@ int main(int argc, char **argv)
         return bench(argv[2], atoi(argv[3]));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_complete),
-        cmocka_unit_test(test_unsupported_refused),
         cmocka_unit_test(test_corpus_all_modes),
+        cmocka_unit_test(test_every_op),
+        cmocka_unit_test(test_list_resize_after_failed_shrink),
+        cmocka_unit_test(test_shutdown_drain),
         cmocka_unit_test(test_pct_determinism),
         cmocka_unit_test(test_mutant_merge_request_lost),
         cmocka_unit_test(test_mutant_reftotal_queue),
