@@ -67,10 +67,13 @@ void rs_brc_queue(rs_object *o)
     }
     if (rs_objstack_push(&owner->brc.objects_to_merge, o) < 0) {
         rs_mutex_unlock(&b->mutex);
-        /* out of memory: merge with the owner stopped (it may not run its local path now) */
+        /* out of memory: merge with the owner stopped (it may not run its local path now);
+         * another thread's pause may come first and must know o is in this window (B1) */
         rs_tstate *me = rs_tstate_current();
+        rs_atomic_store_relaxed_ptr(&me->brc.unqueued, o);
         rs_stop_the_world(me);
         intptr_t n = rs_explicit_merge(o, -1);
+        rs_atomic_store_relaxed_ptr(&me->brc.unqueued, NULL);
         rs_start_the_world(me);
         if (n == 0)
             rs_dealloc(o);

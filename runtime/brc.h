@@ -25,6 +25,10 @@ typedef struct rs_brc_state {
     rs_objstack objects_to_merge;    /* guarded by the bucket mutex */
     rs_objstack local_objects_to_merge; /* owner-only */
     RS_ATOMIC(int) merging;          /* debug: owner is draining (relaxed) */
+    /* an object this thread marked QUEUED but could not push (out of memory): it waits for
+     * a stop-the-world to merge it (B1's window).  Written by this thread before it waits,
+     * read by validators under STW (relaxed: the wait's detach orders it). */
+    RS_ATOMIC(void *) unqueued;
 } rs_brc_state;
 
 typedef struct rs_brc_bucket {

@@ -58,9 +58,17 @@ int rs_poll(rs_tstate *ts, void **exc_out)
         rs_gc_handle_scheduled(ts); /* gc: SPEC §7.5 */
     }
     if (eb & RS_EB_ASYNC_EXC) {
-        rs_eval_breaker_clear(ts, RS_EB_ASYNC_EXC);
-        /* acq_rel exchange: pairs with the exchange in rs_async_exc_set */
+        /* Take the exception first, then clear the bit, then re-raise the bit if another
+         * sender stored a new exception meanwhile.  Clearing first (as for the other bits)
+         * lets two senders leave the bit set with the slot already emptied: a spurious
+         * interrupt, which E3 forbids.  No request is lost either way.
+         * acq_rel exchange: pairs with the exchange in rs_async_exc_set */
         exc = rs_atomic_exchange_acq_rel_ptr(&ts->async_exc, NULL);
+        rs_eval_breaker_clear(ts, RS_EB_ASYNC_EXC);
+        /* seq_cst load: ordered after the clear (seq_cst AND); pairs with the sender's
+         * exchange, which precedes its seq_cst OR of the bit */
+        if (rs_atomic_load_seq_cst_ptr(&ts->async_exc) != NULL)
+            rs_eval_breaker_set(ts, RS_EB_ASYNC_EXC);
         if (exc == NULL)
             ts->spurious_interrupts++;
     }

@@ -84,6 +84,16 @@ static const queue_entry *find_entry(const world_ctx *c, const rs_object *o)
     return bsearch(&key, c->entries, c->nentries, sizeof key, cmp_entry);
 }
 
+/* B1's window: an enqueuer that could not push waits for a pause to merge the object
+ * (brc.c); HEAD_LOCK held by rs_check_world */
+static bool in_enqueue_window(const rs_object *o)
+{
+    for (rs_tstate *t = rs_rt.threads; t; t = t->next)
+        if (rs_atomic_load_relaxed_ptr(&t->brc.unqueued) == o)
+            return true;
+    return false;
+}
+
 static bool visit_object(void *block, size_t size, rs_heap_kind kind, void *arg)
 {
     (void)size;
@@ -103,8 +113,10 @@ static bool visit_object(void *block, size_t size, rs_heap_kind kind, void *arg)
         /* B1: on the queue of the thread named by ob_tid */
         const queue_entry *e = find_entry(c, o);
         uintptr_t tid = rs_atomic_load_relaxed_uptr(&o->ob_tid);
-        if (e == NULL)
+        if (e == NULL && !in_enqueue_window(o))
             return c->ok = rs_violate(c->v, "B1", o, "QUEUED object is on no merge queue");
+        if (e == NULL)
+            return true;
         if (e->owner->brc.tid != tid)
             return c->ok = rs_violate(c->v, "B1", o,
                                       "QUEUED object is queued to thread %lu, not to its owner %#lx",
