@@ -2,7 +2,9 @@
  * references (SPEC §0.1, §2.1).
  *
  * Writers hold the container's ob_mutex and publish with a release store; the replaced value
- * is decref'd after the unlock.  Readers are lock-free: acquire load of the slot, then
+ * is decref'd after the unlock.  A store of a mortal non-leaf into a container the collector
+ * untracked (only null/leaf/immortal slots) tracks it again, or the cycle the store may close
+ * would be invisible to the collector.  Readers are lock-free: acquire load of the slot, then
  * rs_try_incref_compare (which fails if the value died, is owned elsewhere with nothing
  * shared, or left the slot meanwhile); a value that left the slot is retried, anything else
  * falls back to reading under the lock, where the slot's own reference keeps the value alive.
@@ -60,10 +62,25 @@ rs_object *rs_container_new_typed(rs_type *type, uint32_t n)
 
 rs_object *rs_container_new(uint32_t n) { return rs_container_new_typed(&rs_container_type, n); }
 
+/* The collector untracks a container whose slots hold only null, leaves or immortals
+ * (update_refs, SPEC §7.2 5b).  Unlike an immutable tuple it can still take a reference that
+ * closes a cycle, which the collector would never see: storing a mortal non-leaf therefore
+ * tracks it again (the GC bits' writer rule, SPEC §1.2: we hold ob_mutex, and the collector,
+ * the only one that untracks a live container, runs under stop-the-world, never inside our
+ * attached critical section). */
+static void track_for(rs_object *c, const rs_object *o)
+{
+    if (o == NULL || rs_is_immortal(o) || o->ob_type->tp_kind == RS_KIND_LEAF)
+        return;
+    if (!(rs_gc_bits(c) & RS_GC_TRACKED))
+        rs_gc_bits_set(c, RS_GC_TRACKED);
+}
+
 void rs_container_set(rs_object *c, uint32_t i, rs_object *o)
 {
     RS_ATOMIC(void *) *slot = slot_of(c, i);
     rs_object_lock(c);
+    track_for(c, o); /* before the store: o is never in an untracked container's slot */
     rs_object *old = rs_atomic_load_relaxed_ptr(slot); /* writers are serialised by the lock */
     /* release: pairs with the readers' acquire load in rs_container_get (and the acquire
      * re-load in rs_try_incref_compare), so o's initialisation is visible to them */

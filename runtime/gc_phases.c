@@ -230,7 +230,8 @@ static bool update_refs_one(rs_object *o, void *arg)
     bool may_untrack = (rc > 0 && !(bits & RS_GC_DEFERRED)) || rs_bug(RS_BUG_GC_UNTRACKS_ZERO_REFCOUNT);
     if (may_untrack && !(bits & RS_GC_UNREACHABLE) && tp->tp_kind == RS_KIND_CONTAINER &&
         (tp->tp_traverse == NULL || tp->tp_traverse(o, visit_not_leaf, NULL) == 0)) {
-        rs_gc_bits_clear(o, RS_GC_TRACKED); /* leaf-only container: never part of a cycle */
+        rs_gc_bits_clear(o, RS_GC_TRACKED); /* leaf-only container: no cycle until a store of a
+                                               * non-leaf tracks it again (rs_container_set) */
         return true;
     }
     gc_refs_init(o);

@@ -62,7 +62,9 @@ rs_object *rs_container_new(uint32_t n);
 /* An instance of a heap type (RS_TPFLAGS_HEAPTYPE, tp_kind CONTAINER, tp_dealloc
  * rs_container_dealloc, tp_basicsize ≥ sizeof(rs_container)): holds a reference to it. */
 rs_object *rs_container_new_typed(rs_type *type, uint32_t n);
-/* Store o (stolen, may be NULL) in slot i; the old value is decref'd outside the lock. */
+/* Store o (stolen, may be NULL) in slot i; the old value is decref'd outside the lock.  A
+ * mortal non-leaf o makes an untracked container tracked again (the GC untracks leaf-only
+ * ones). */
 void rs_container_set(rs_object *c, uint32_t i, rs_object *o);
 /* A new reference to slot i's value, or NULL if the slot is empty. */
 rs_object *rs_container_get(rs_object *c, uint32_t i);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gc_test_types.h"
+#include "objects.h"
 
 /* ---- cycles ---- */
 
@@ -58,6 +59,37 @@ static void test_leaf_only_container_untracked(void **state)
     rs_decref(leaf);
     rs_decref(inner);
     assert_int_equal(rs_gc_collect(ts, RS_GC_MANUAL), 1); /* inner's self-cycle */
+    rt_down();
+}
+
+/* A container the GC untracked (empty, or leaves only) that later takes a container closes a
+ * cycle: the store must track it again, or the cycle is never collected (the shutdown leak
+ * "reftotal 2, blocks 2" of gc-cycles; corpus/scn/gc-untracked-store.scn). */
+static void test_store_retracks_untracked_container(void **state)
+{
+    (void)state;
+    rt_up();
+    rs_tstate *ts = rs_tstate_current();
+    int64_t base = rs_get_blocks();
+    rs_object *a = rs_container_new(2), *b = rs_container_new(2), *self = rs_container_new(1);
+    rs_object *leaf = rs_leaf_new();
+    assert_int_equal(rs_gc_collect(ts, RS_GC_MANUAL), 0);
+    assert_false(rs_gc_bits(a) & RS_GC_TRACKED);
+    assert_false(rs_gc_bits(b) & RS_GC_TRACKED);
+    assert_false(rs_gc_bits(self) & RS_GC_TRACKED);
+    rs_container_set(a, 1, leaf);      /* a leaf or an immortal: stays untracked */
+    rs_container_set(a, 0, &rs_none);
+    assert_false(rs_gc_bits(a) & RS_GC_TRACKED);
+    rs_incref(b), rs_container_set(a, 0, b);
+    rs_incref(a), rs_container_set(b, 0, a);
+    rs_incref(self), rs_container_set(self, 0, self);
+    assert_true(rs_gc_bits(a) & RS_GC_TRACKED);
+    assert_true(rs_gc_bits(b) & RS_GC_TRACKED);
+    assert_true(rs_gc_bits(self) & RS_GC_TRACKED);
+    rs_decref(a), rs_decref(b), rs_decref(self);
+    assert_int_equal(rs_gc_collect(ts, RS_GC_MANUAL), 3);
+    assert_int_equal(rs_get_blocks(), base);
+    assert_world_clean(ts);
     rt_down();
 }
 
@@ -484,6 +516,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cycles_collected),
         cmocka_unit_test(test_leaf_only_container_untracked),
+        cmocka_unit_test(test_store_retracks_untracked_container),
         cmocka_unit_test(test_deferred_cycle_collected),
         cmocka_unit_test(test_zero_refcount_through_queue),
         cmocka_unit_test(test_mutant_gc_untracks_zero_refcount),
