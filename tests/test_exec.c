@@ -100,33 +100,16 @@ static void test_table_complete(void **state)
     }
 }
 
-/* The runtime's shutdown has all of SPEC §4 (roots cleared, final collections,
- * de-immortalisation) once the lifecycle mechanism landed, which brings the mutant
- * shutdown-deferred-leak; before that, deferred and rooted objects still alive at the end
- * leak by design and only leak verdicts are tolerated (stated on stderr). */
-static bool full_shutdown(void)
-{
-    for (size_t i = 0; i < rs_bug_count(); i++)
-        if (strcmp(rs_bug_name(i), "shutdown-deferred-leak") == 0)
-            return true;
-    return false;
-}
-
 static void expect_clean(const program *p, const char *what, const char *mode, uint64_t seed)
 {
     exec_result r;
     run(p, mode, seed, NULL, &r);
-    if (r.verdict == EXEC_LEAK && !full_shutdown()) {
-        fprintf(stderr, "# %s %s seed %lu: leak tolerated (no full shutdown yet): %s\n", what,
-                mode, (unsigned long)seed, r.message);
-    } else {
-        if (r.verdict != EXEC_PASS)
-            print_error("%s %s seed %lu: %s %s: %s\n", what, mode, (unsigned long)seed,
-                        exec_verdict_name(r.verdict), r.check, r.message);
-        assert_int_equal(r.verdict, EXEC_PASS);
-        assert_int_equal(r.leaked_blocks, 0);
-        assert_int_equal(r.leaked_reftotal, 0);
-    }
+    if (r.verdict != EXEC_PASS)
+        print_error("%s %s seed %lu: %s %s: %s\n", what, mode, (unsigned long)seed,
+                    exec_verdict_name(r.verdict), r.check, r.message);
+    assert_int_equal(r.verdict, EXEC_PASS);
+    assert_int_equal(r.leaked_blocks, 0);
+    assert_int_equal(r.leaked_reftotal, 0);
     exec_result_free(&r);
 }
 
