@@ -22,7 +22,7 @@
 
 #include "../harness/scn.h"
 #include "../runtime/bugs.h"
-#include "../scenarios/scenario.h"
+#include "scenario.h"
 
 static void test_registry_rows(void **state)
 {

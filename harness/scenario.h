@@ -1,4 +1,10 @@
-/* scenario.h — named scenario generators and their registry.
+/* scenario.h — named scenario generators and their registry: the interface.
+ *
+ * Layering: this header belongs to the harness (it is the harness's contract for "programs by
+ * name"); the scenarios layer implements it (scenarios/registry.c and one file per scenario),
+ * so source dependencies still point scenarios -> harness -> runtime.  The harness (the CLI's
+ * `run NAME`, `list`, and the mutant scoreboard) calls it; the implementation is linked in
+ * with the refstorm binary and the tests.
  *
  * A scenario is a seeded function that builds a program (harness/program.h) aimed at one
  * runtime mechanism or historical bug.  Every scenario states its oracle: the property it
