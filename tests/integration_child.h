@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -46,8 +47,11 @@ typedef struct child_result {
 
 extern char **environ;
 
-/* run "/proc/self/exe --child A B" (b may be NULL) and fill *res */
-static inline void run_child(const char *a, const char *b, child_result *res)
+/* Run "/proc/self/exe ARGS..." (args: NULL-terminated, at most 6) with TSAN_OPTIONS and, if
+ * asan_options is non-NULL, ASAN_OPTIONS replaced; fill *res with its exit status and the head
+ * of its stderr.  The one place the tests start a copy of themselves. */
+static inline void run_self(const char *const *args, const char *tsan_options,
+                            const char *asan_options, child_result *res)
 {
     size_t n = 0;
     while (environ[n])
@@ -56,11 +60,21 @@ static inline void run_child(const char *a, const char *b, child_result *res)
     assert_non_null(env);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "TSAN_OPTIONS=", 13) != 0 && strncmp(environ[i], "ASAN_OPTIONS=", 13) != 0)
+        if (strncmp(environ[i], "TSAN_OPTIONS=", 13) != 0 &&
+            (asan_options == NULL || strncmp(environ[i], "ASAN_OPTIONS=", 13) != 0))
             env[k++] = environ[i];
-    env[k++] = "TSAN_OPTIONS=halt_on_error=1:exitcode=66";
-    env[k++] = "ASAN_OPTIONS=exitcode=67:detect_leaks=0";
+    char tsan_var[256], asan_var[256];
+    snprintf(tsan_var, sizeof tsan_var, "TSAN_OPTIONS=%s", tsan_options);
+    env[k++] = tsan_var;
+    if (asan_options) {
+        snprintf(asan_var, sizeof asan_var, "ASAN_OPTIONS=%s", asan_options);
+        env[k++] = asan_var;
+    }
     env[k] = NULL;
+
+    char *argv[8] = {"/proc/self/exe"};
+    for (size_t i = 0; args[i] && i < 6; i++)
+        argv[i + 1] = (char *)args[i];
 
     int fds[2];
     assert_int_equal(pipe(fds), 0);
@@ -69,7 +83,6 @@ static inline void run_child(const char *a, const char *b, child_result *res)
     posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
     posix_spawn_file_actions_addclose(&fa, fds[0]);
     posix_spawn_file_actions_addclose(&fa, fds[1]);
-    char *argv[] = {"/proc/self/exe", "--child", (char *)a, (char *)b, NULL};
     pid_t pid;
     assert_int_equal(posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, env), 0);
     posix_spawn_file_actions_destroy(&fa);
@@ -96,6 +109,13 @@ static inline void run_child(const char *a, const char *b, child_result *res)
     while (waitpid(pid, &st, 0) < 0)
         assert_int_equal(errno, EINTR);
     res->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* run "/proc/self/exe --child A B" (b may be NULL) and fill *res */
+static inline void run_child(const char *a, const char *b, child_result *res)
+{
+    const char *args[] = {"--child", a, b, NULL};
+    run_self(args, "halt_on_error=1:exitcode=66", "exitcode=67:detect_leaks=0", res);
 }
 
 #endif

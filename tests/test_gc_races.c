@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "gc_test_types.h"
+#include "integration_child.h"
 
 /* ---- TSan children ---- */
 
@@ -150,7 +151,7 @@ static int child_sched(const char *bug, bool toggle)
 }
 
 /* Two rounds per child.  The pop hook forces the prober's ownership checks into the window;
- * the parent still allows up to CHILD_ATTEMPTS children (see run_child on history_size). */
+ * the parent still allows up to CHILD_ATTEMPTS children (see run_gc_child on history_size). */
 static int child_worklist(const char *bug)
 {
     for (int round = 0; round < 2; round++) {
@@ -178,68 +179,19 @@ static int child_main(const char *name)
     return 2;
 }
 
-typedef struct child_result {
-    int status;
-    char err[16384];
-} child_result;
-
-extern char **environ;
-
-static void run_child(const char *name, child_result *res)
+static void run_gc_child(const char *name, child_result *res)
 {
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 2, sizeof *env);
-    assert_non_null(env);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "TSAN_OPTIONS=", 13) != 0)
-            env[k++] = environ[i];
+    const char *args[] = {"--gc-child", name, NULL};
     /* history_size=7: the children's probing threads make many accesses between the two
      * racing ones; with the default history TSan cannot restore the older stack and drops
      * the report (measured: about one child in four) */
-    env[k++] = "TSAN_OPTIONS=halt_on_error=1:exitcode=66:history_size=7";
-    env[k] = NULL;
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    posix_spawn_file_actions_addclose(&fa, fds[1]);
-    char *argv[] = {"/proc/self/exe", "--gc-child", (char *)name, NULL};
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, env), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    free(env);
-    size_t len = 0;
-    for (;;) {
-        char buf[4096];
-        ssize_t r = read(fds[0], buf, sizeof buf);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        size_t take = (size_t)r;
-        if (take > sizeof res->err - 1 - len)
-            take = sizeof res->err - 1 - len;
-        memcpy(res->err + len, buf, take);
-        len += take;
-    }
-    res->err[len] = '\0';
-    close(fds[0]);
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        assert_int_equal(errno, EINTR);
-    res->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    run_self(args, "halt_on_error=1:exitcode=66:history_size=7", NULL, res);
 }
 
 static void expect_clean_child(const char *name)
 {
     static child_result res;
-    run_child(name, &res);
+    run_gc_child(name, &res);
     if (res.status != 0)
         print_error("child %s stderr:\n%s\n", name, res.err);
     assert_int_equal(res.status, 0);
@@ -253,7 +205,7 @@ static void expect_race_child(const char *name, const char *where)
 {
     static child_result res;
     for (int attempt = 0; attempt < (GC_TSAN ? CHILD_ATTEMPTS : 1); attempt++) {
-        run_child(name, &res);
+        run_gc_child(name, &res);
         if (res.status != 0)
             break;
     }

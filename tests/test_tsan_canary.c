@@ -29,6 +29,7 @@
 
 #include <cmocka.h>
 
+#include "integration_child.h"
 #include "scheduler.h"
 #include "../runtime/atomic.h"
 #include "../runtime/hooks.h"
@@ -123,62 +124,10 @@ static int canary_main(const char *mode, const char *kind)
 
 /* ---- the parent ---- */
 
-typedef struct child_result {
-    int status; /* exit code, or 128 + signal */
-    char err[16384];
-} child_result;
-
-extern char **environ;
-
 static void run_canary(const char *mode, const char *kind, child_result *res)
 {
-    /* environment: ours, with TSAN_OPTIONS replaced */
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 2, sizeof *env);
-    assert_non_null(env);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "TSAN_OPTIONS=", 13) != 0)
-            env[k++] = environ[i];
-    env[k++] = "TSAN_OPTIONS=halt_on_error=1:exitcode=66";
-    env[k] = NULL;
-
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    posix_spawn_file_actions_addclose(&fa, fds[1]);
-    char *argv[] = {"/proc/self/exe", "--canary", (char *)mode, (char *)kind, NULL};
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, env), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    free(env);
-
-    size_t len = 0;
-    for (;;) {
-        char buf[4096];
-        ssize_t r = read(fds[0], buf, sizeof buf);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        size_t take = (size_t)r;
-        if (take > sizeof res->err - 1 - len)
-            take = sizeof res->err - 1 - len; /* keep the head: the report's first line */
-        memcpy(res->err + len, buf, take);
-        len += take;
-    }
-    res->err[len] = '\0';
-    close(fds[0]);
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        assert_int_equal(errno, EINTR);
-    res->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    const char *args[] = {"--canary", mode, kind, NULL};
+    run_self(args, "halt_on_error=1:exitcode=66", NULL, res);
 }
 
 static void expect_racy_reported(const char *mode)
