@@ -41,6 +41,7 @@ void exec_stw_point(exec_thread *t, int64_t index)
 
 bool exec_check_now(exec_thread *t, int64_t index)
 {
+    exec_oracles_final(t, index);
     rs_violation v;
     if (rs_check_runtime(t->ts, &v))
         return true;

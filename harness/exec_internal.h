@@ -72,6 +72,10 @@ typedef struct exec_thread {
     /* the `shutdown` drain (exec_ops_shutdown.c): EXEC_SETTLE_*, written by the owner (and
      * by t0's JOINING → STOLEN CAS), each change woken on the word */
     RS_ATOMIC(uint32_t) settle;
+    /* owner: the oracles' snapshot of the trial's gc_toggle when this thread last handled
+     * its GC_SCHEDULED bit (oracles.c) */
+    uint64_t gc_seen;
+    bool gc_seen_valid;
 } exec_thread;
 
 enum {
@@ -108,6 +112,12 @@ struct exec_trial {
     RS_ATOMIC(uint32_t) shutdown_over;    /* rs_runtime_fini returned (release, woken) */
     bool shutdown_done;
     rs_leaks leaks;
+    /* scenario oracles (oracles.c) */
+    RS_ATOMIC(uint64_t) gc_toggle;       /* generation << 1 | disabled (seq_cst) */
+    RS_ATOMIC(int64_t) ctr_sum;          /* Σ long_lived_total / 4 + 1 over HEAP collections */
+    RS_ATOMIC(uint64_t) ctr_collections; /* HEAP collections begun */
+    RS_ATOMIC(uint32_t) oracles_off;     /* set at the end check, before shutdown */
+    bool ctr_applies;                    /* t1 is never 0 in this program */
     /* watchdog */
     int64_t start_ns;
     uint32_t timeout_ms;
@@ -206,6 +216,14 @@ bool exec_join_end(exec_thread *t);
 void exec_shutdown_settle(exec_thread *t0);
 /* after rs_runtime_fini: let the drained threads go */
 void exec_shutdown_over(exec_trial *tr);
+
+/* ---- oracles.c: the scenario oracles Exp gc-disabled and Ctr gc-schedule ---- */
+void exec_oracles_reset(exec_trial *tr);                 /* at trial start */
+void exec_oracles_event(exec_trial *tr, int event, int64_t arg); /* the runtime's event hook */
+void exec_oracles_gc_disabled(exec_trial *tr);           /* after the runtime's disable */
+void exec_oracles_gc_enabling(exec_trial *tr);           /* before the runtime's enable */
+/* at the end check, before shutdown: evaluate Ctr and stop both; failure recorded */
+void exec_oracles_final(exec_thread *t, int64_t index);
 
 /* ---- checks.c ---- */
 /* A stop-the-world point by t (attached): stop, validate every check_rate-th time, restart. */

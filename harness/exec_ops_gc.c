@@ -27,15 +27,17 @@ int exec_op_gc_collect(EXEC_OP_ARGS)
 
 int exec_op_gc_enable(EXEC_OP_ARGS)
 {
-    (void)t, (void)op, (void)index;
+    (void)op, (void)index;
+    exec_oracles_gc_enabling(t->tr);
     (void)rs_gc_enable();
     return EXEC_OP_NEXT;
 }
 
 int exec_op_gc_disable(EXEC_OP_ARGS)
 {
-    (void)t, (void)op, (void)index;
+    (void)op, (void)index;
     (void)rs_gc_disable();
+    exec_oracles_gc_disabled(t->tr);
     return EXEC_OP_NEXT;
 }
 

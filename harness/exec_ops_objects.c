@@ -111,6 +111,8 @@ static rs_fin_behaviour fin_of(int v)
         return RS_FIN_RESURRECT;
     case PROG_FIN_DEALLOC_RESURRECT:
         return RS_DEALLOC_RESURRECT;
+    case PROG_FIN_COLLECT:
+        return RS_FIN_COLLECT;
     default:
         return RS_FIN_NONE;
     }

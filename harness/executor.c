@@ -179,6 +179,12 @@ static void exec_hook_wake(void *ctx, uint32_t *addr, int n)
         rs_futex_wake(addr, n);
 }
 
+static void exec_hook_event(void *ctx, int event, int64_t arg)
+{
+    (void)ctx;
+    exec_oracles_event(&exec_cur, event, arg);
+}
+
 static bool exec_hook_fault(void *ctx, const char *site)
 {
     (void)ctx;
@@ -531,6 +537,7 @@ static void exec_trial_reset(exec_trial *tr, const program *p, const exec_config
         t->pt = &p->thread[i];
         rs_atomic_store_relaxed_i64(&t->cur_op, -1);
     }
+    exec_oracles_reset(tr);
 }
 
 static char *exec_format_log(exec_trial *tr)
@@ -617,7 +624,8 @@ int exec_run(const program *p, const exec_config *cfg, exec_result *res)
     sched_install(tr->s);
     exec_inner = *rs_hooks_current();
     rs_hooks wrap = {.ctx = NULL, .sched_point = exec_hook_point, .wait = exec_hook_wait,
-                     .wake = exec_hook_wake, .fault = exec_hook_fault};
+                     .wake = exec_hook_wake, .fault = exec_hook_fault,
+                     .event = exec_hook_event};
     rs_hooks_install(&wrap);
 
     rs_options o;

@@ -16,11 +16,14 @@
 #include "objects.h"
 
 #include "fatal.h"
+#include "gc.h"
 #include "runtime.h"
+#include "tstate.h"
 
 static const rs_fin_behaviour behaviour_none = RS_FIN_NONE;
 static const rs_fin_behaviour behaviour_fin_resurrect = RS_FIN_RESURRECT;
 static const rs_fin_behaviour behaviour_dealloc_resurrect = RS_DEALLOC_RESURRECT;
+static const rs_fin_behaviour behaviour_fin_collect = RS_FIN_COLLECT;
 
 #define FINALIZABLE_TYPE(name_, finalize_, behaviour_)                                    \
     {                                                                                     \
@@ -37,6 +40,8 @@ rs_type rs_fin_resurrect_type = FINALIZABLE_TYPE("finalizable(FIN_RESURRECT)",
                                                  rs_finalizable_finalize, &behaviour_fin_resurrect);
 rs_type rs_dealloc_resurrect_type =
     FINALIZABLE_TYPE("finalizable(DEALLOC_RESURRECT)", NULL, &behaviour_dealloc_resurrect);
+rs_type rs_fin_collect_type =
+    FINALIZABLE_TYPE("finalizable(FIN_COLLECT)", rs_finalizable_finalize, &behaviour_fin_collect);
 
 rs_type *rs_finalizable_type(rs_fin_behaviour b)
 {
@@ -44,6 +49,7 @@ rs_type *rs_finalizable_type(rs_fin_behaviour b)
     case RS_FIN_NONE: return &rs_fin_none_type;
     case RS_FIN_RESURRECT: return &rs_fin_resurrect_type;
     case RS_DEALLOC_RESURRECT: return &rs_dealloc_resurrect_type;
+    case RS_FIN_COLLECT: return &rs_fin_collect_type;
     }
     rs_fatal("unknown finalizable behaviour", NULL);
 }
@@ -80,9 +86,20 @@ rs_object *rs_finalizable_new_typed(rs_type *t, uint32_t n, int root_slot)
 void rs_finalizable_finalize(rs_object *o)
 {
     rs_atomic_add_relaxed_u64(&rs_rt.stats.finalizers_run, 1);
-    if (rs_finalizable_behaviour(o) == RS_FIN_RESURRECT) {
+    switch (rs_finalizable_behaviour(o)) {
+    case RS_FIN_RESURRECT:
         rs_incref(o); /* the new reference the root will hold */
         rs_root_set(((rs_finalizable *)o)->root_slot, o);
+        break;
+    case RS_FIN_COLLECT:
+        /* relaxed: set by the finalizing thread itself, or ordered for others by the STW of
+         * shutdown step 1; inside a collection's own finalizer phase begin() finds the
+         * collector busy and this does nothing */
+        if (rs_atomic_load_relaxed_int(&rs_rt.finalizing) == 0)
+            rs_gc_collect(rs_tstate_current(), RS_GC_MANUAL);
+        break;
+    default:
+        break;
     }
 }
 

@@ -11,6 +11,7 @@
 
 #include "bugs.h"
 #include "fatal.h"
+#include "hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 
@@ -30,6 +31,7 @@ static bool begin(rs_tstate *ts, rs_gc_reason reason)
         return false;
     }
     rs_rt.gc.collector = ts;
+    rs_hook_event(RS_EV_GC_BEGIN, reason);
     return true;
 }
 

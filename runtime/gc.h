@@ -49,6 +49,7 @@ typedef struct rs_gc_runtime {
     RS_ATOMIC(int64_t) t0, t1, t2;
     RS_ATOMIC(int64_t) long_lived_total;
     RS_ATOMIC(uint64_t) collections[3];   /* per reason, completed (relaxed add) */
+    RS_ATOMIC(int64_t) flushed_positive;  /* Σ positive flushes into young_count, never reset (relaxed add) */
     RS_ATOMIC(int64_t) flushed_folded;    /* G7: flushed_since_reset of deleted states (HEAD_LOCK) */
     RS_ATOMIC(uint64_t) collected;        /* objects cleared by phase 4 (statistics) */
     RS_ATOMIC(uint64_t) failed;           /* collections that took an error exit */
@@ -72,6 +73,10 @@ int rs_gc_disable(void);
 bool rs_gc_is_enabled(void);
 void rs_gc_set_threshold(int64_t t0, int64_t t1, int64_t t2);
 int64_t rs_gc_get_count(void);              /* young.count; resets nothing */
+/* Σ of the positive flushes into young.count since init: every young.count a HEAP collection
+ * saw came out of it, so Σ over HEAP collections of the threshold they exceeded is below it */
+int64_t rs_gc_flushed_positive(void);
+int64_t rs_gc_long_lived_total(void);        /* as of the last completed collection */
 void rs_gc_tstate_fold(rs_tstate *ts);       /* at thread delete, HEAD_LOCK held (G7) */
 
 /* ---- validators (gc_check.c) ---- */

@@ -11,6 +11,7 @@
  * total work stays linear in the allocations. */
 #include "bugs.h"
 #include "gc.h"
+#include "hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 
@@ -27,8 +28,10 @@ bool rs_gc_should_collect(void)
     int64_t t0 = rs_atomic_load_relaxed_i64(&rs_rt.gc.t0);
     if (count <= t0 || t0 == 0)
         return false;
+    /* acquire: pairs with the exchange in rs_gc_enable / rs_gc_disable (a collection that
+     * reads 1 here is ordered after the enable it read from) */
     int enabled = rs_bug(RS_BUG_GC_ENABLED_RACY) ? rs_racy_load_int(&rs_rt.gc.enabled)
-                                                 : rs_atomic_load_relaxed_int(&rs_rt.gc.enabled);
+                                                 : rs_atomic_load_acquire_int(&rs_rt.gc.enabled);
     if (!enabled)
         return false;
     if (rs_bug(RS_BUG_GC_SCHEDULE_UNSCALED))
@@ -42,12 +45,17 @@ static void flush(rs_tstate *ts, bool may_schedule)
     int64_t n = ts->gc.alloc_count;
     ts->gc.alloc_count = 0;
     rs_atomic_add_relaxed_i64(&rs_rt.gc.young_count, n);
+    if (n > 0) /* statistics: an upper bound of what young.count was ever credited */
+        rs_atomic_add_relaxed_i64(&rs_rt.gc.flushed_positive, n);
     /* single writer (the owner); STW #1 resets it while the owner is stopped */
     rs_atomic_store_relaxed_i64(&ts->gc.flushed_since_reset,
                                 rs_atomic_load_relaxed_i64(&ts->gc.flushed_since_reset) + n);
     if (may_schedule && rs_gc_should_collect() &&
-        rs_atomic_load_relaxed_int(&rs_rt.gc.collecting) == 0)
+        rs_atomic_load_relaxed_int(&rs_rt.gc.collecting) == 0) {
         rs_eval_breaker_set(ts, RS_EB_GC_SCHEDULED); /* the flusher's own breaker */
+        /* scheduled, not yet handled: a disable may land here (gh-129533) */
+        RS_SCHED("gc.schedule.pending");
+    }
 }
 
 void rs_gc_on_alloc(rs_tstate *ts)
@@ -55,6 +63,7 @@ void rs_gc_on_alloc(rs_tstate *ts)
     if (rs_bug(RS_BUG_GC_ALLOC_COUNT_RACY)) {
         /* mutant: a plain ++ on the shared count per allocation */
         rs_racy_store_i64(&rs_rt.gc.young_count, rs_racy_load_i64(&rs_rt.gc.young_count) + 1);
+        rs_atomic_add_relaxed_i64(&rs_rt.gc.flushed_positive, 1);
         if (rs_gc_should_collect() && rs_atomic_load_relaxed_int(&rs_rt.gc.collecting) == 0)
             rs_eval_breaker_set(ts, RS_EB_GC_SCHEDULED);
         return;
@@ -75,6 +84,7 @@ void rs_gc_on_free(rs_tstate *ts)
 
 void rs_gc_handle_scheduled(rs_tstate *ts)
 {
+    rs_hook_event(RS_EV_GC_HANDLE, 0);
     if (!rs_bug(RS_BUG_GC_IGNORES_ENABLED) && !rs_gc_is_enabled())
         return; /* disabled after the request: a happened-before disable wins */
     rs_gc_collect(ts, RS_GC_HEAP);
@@ -104,6 +114,16 @@ void rs_gc_set_threshold(int64_t t0, int64_t t1, int64_t t2)
 }
 
 int64_t rs_gc_get_count(void) { return rs_atomic_load_relaxed_i64(&rs_rt.gc.young_count); }
+
+int64_t rs_gc_flushed_positive(void)
+{
+    return rs_atomic_load_relaxed_i64(&rs_rt.gc.flushed_positive);
+}
+
+int64_t rs_gc_long_lived_total(void)
+{
+    return rs_atomic_load_relaxed_i64(&rs_rt.gc.long_lived_total);
+}
 
 void rs_gc_tstate_fold(rs_tstate *ts)
 {

@@ -17,7 +17,12 @@
  * Schedule points: RS_SCHED("brc.queue.after_lookup") marks a critical window.  Names are
  * string literals (pointer-stable), dotted "<module>.<window>".
  *
- * Fault points: rs_fault("alloc.object") returns true if the allocation must fail. */
+ * Fault points: rs_fault("alloc.object") returns true if the allocation must fail.
+ *
+ * Observation points: rs_hook_event(RS_EV_..., arg) tells the driver that something happened,
+ * so its oracles can check an expectation against the effect (e.g. "no HEAP collection after
+ * a disable that happened before it").  An event hook only reads; it must not block, yield,
+ * allocate runtime objects or call back into the runtime. */
 #ifndef RS_HOOKS_H
 #define RS_HOOKS_H
 
@@ -33,7 +38,14 @@ typedef struct rs_hooks {
     void (*wake)(void *ctx, uint32_t *addr, int n);
     /* true ⇒ the allocation (or fallible step) named `site` fails */
     bool (*fault)(void *ctx, const char *site);
+    /* an observation point, see rs_hook_event below */
+    void (*event)(void *ctx, int event, int64_t arg);
 } rs_hooks;
+
+/* The events (arg in parentheses):
+ *   RS_EV_GC_HANDLE  a thread handles its GC_SCHEDULED bit, before it re-checks `enabled` (0)
+ *   RS_EV_GC_BEGIN   a collection has claimed the collector, before its first STW (reason) */
+enum { RS_EV_GC_HANDLE = 1, RS_EV_GC_BEGIN = 2 };
 
 /* Install a hook table (copied); NULL restores the defaults.  Not thread-safe: install before
  * the threads that use it start, and remove after they are joined. */
@@ -52,6 +64,12 @@ static inline void rs_sched_point(const char *name)
 static inline bool rs_fault(const char *site)
 {
     return rs_hooks_active.fault && rs_hooks_active.fault(rs_hooks_active.ctx, site);
+}
+
+static inline void rs_hook_event(int event, int64_t arg)
+{
+    if (rs_hooks_active.event)
+        rs_hooks_active.event(rs_hooks_active.ctx, event, arg);
 }
 
 int rs_hook_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns);

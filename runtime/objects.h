@@ -115,9 +115,18 @@ void rs_list_dealloc(rs_object *l);
  *                      roots[root_slot]
  *   DEALLOC_RESURRECT  no finalizer; the destructor, first run, increfs the object, stores it
  *                      in roots[root_slot] and returns without freeing
+ *   FIN_COLLECT        tp_finalize runs a MANUAL collection (Python's `gc.collect()` in a
+ *                      `__del__`), unless the runtime is finalizing; a destructor reached from
+ *                      a pop-close therefore collects while the frame's stackpointer is
+ *                      unpublished (SPEC §3.3, gh-129236)
  * Finalizers run at most once (FINALIZED bit); destructors resurrect at most once
  * (`resurrected`, written only by the destructor, which runs with sole access). */
-typedef enum rs_fin_behaviour { RS_FIN_NONE, RS_FIN_RESURRECT, RS_DEALLOC_RESURRECT } rs_fin_behaviour;
+typedef enum rs_fin_behaviour {
+    RS_FIN_NONE,
+    RS_FIN_RESURRECT,
+    RS_DEALLOC_RESURRECT,
+    RS_FIN_COLLECT,
+} rs_fin_behaviour;
 
 typedef struct rs_finalizable {
     rs_container c;             /* slots as a container's */
@@ -125,7 +134,8 @@ typedef struct rs_finalizable {
     bool resurrected;           /* destructor-only */
 } rs_finalizable;
 
-extern rs_type rs_fin_none_type, rs_fin_resurrect_type, rs_dealloc_resurrect_type;
+extern rs_type rs_fin_none_type, rs_fin_resurrect_type, rs_dealloc_resurrect_type,
+    rs_fin_collect_type;
 rs_type *rs_finalizable_type(rs_fin_behaviour b);
 rs_object *rs_finalizable_new(rs_fin_behaviour b, uint32_t n, int root_slot);
 /* An instance of a finalizable type `t` (static or heap: tp_kind FINALIZABLE, tp_extra a

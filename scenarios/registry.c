@@ -14,7 +14,8 @@
     X(creation_storm) X(cross_decref) X(merge_at_zero) X(mailbox_handoff) X(bind_race)       \
     X(breaker_signals) X(shutdown_race) X(gc_cycles) X(gc_merge_zero) X(finalizer_weakref)   \
     X(stack_deferred) X(immortalize_scopes) X(heap_type_churn) X(freelist_churn)             \
-    X(freelists_off) X(qsbr_resize) X(trashcan_chains) X(gc_schedule) X(gc_alloc_failure)
+    X(freelists_off) X(qsbr_resize) X(trashcan_chains) X(gc_schedule) X(gc_toggle)       \
+    X(gc_alloc_failure)
 #define SCN_DECLARE_(id) program *scn_gen_##id(uint64_t seed, const scenario_params *p);
 SCN_GENERATORS(SCN_DECLARE_)
 #undef SCN_DECLARE_
@@ -101,6 +102,10 @@ static const scenario table[] = {
      T({"gc-schedule-unscaled", SCN_CTR | SCN_HANG}, {"gc-alloc-count-racy", SCN_TSAN | SCN_INV},
        {"gc-enabled-racy", SCN_TSAN}, {"gc-ignores-enabled", SCN_EXP}),
      SCENARIO_DEFAULT_THREADS, scn_gen_gc_schedule},
+    {"gc-toggle",
+     "the GC disabled while collections are scheduled: none starts after a disable until the next enable (Exp), enabled read atomically",
+     T({"gc-ignores-enabled", SCN_EXP}, {"gc-enabled-racy", SCN_TSAN}, {"gc-alloc-count-racy", SCN_TSAN | SCN_INV}),
+     SCENARIO_DEFAULT_THREADS, scn_gen_gc_toggle},
     {"gc-alloc-failure",
      "collections whose allocations fail restore the heap (G1/G3/H1) and a later collection frees the garbage",
      T({"oom-during-gc-leaves-scratch", SCN_INV}),

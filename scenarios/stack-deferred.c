@@ -3,7 +3,8 @@
  * types, containers made deferred) and sends them out; workers push frames running the code,
  * store the objects in locals, on the frame stack and on c_stack_refs, DROP their registers
  * (so a tagged stack reference is the only thing keeping the object) and keep using the frame
- * while any thread collects; they pop-close frames whose stack holds finalizables, and push
+ * while any thread collects; they pop-close frames whose stack holds finalizables (most of
+ * which collect in their finalizer, inside the pop-close), and push
  * and pop frames repeatedly with fewer locals so a later frame reuses the memory of an earlier
  * one.
  *
@@ -47,8 +48,11 @@ static void frame_life(gen *g, int t)
         gen_op(g, t, PROG_OP_LOCAL_STORE, i, i % 2 ? 0 : 1);
     gen_op(g, t, PROG_OP_STACK_PUSH, 0);
     gen_op(g, t, PROG_OP_STACK_PUSH, 1);
-    if (gen_chance(g, t, 400)) { /* a finalizable whose pop-close runs its destructor */
-        gen_op(g, t, PROG_OP_NEW_FINALIZABLE, 4, 1, PROG_FIN_NONE);
+    if (gen_chance(g, t, 600)) {
+        /* a finalizable whose pop-close runs its destructor; most collect in their finalizer,
+         * while this frame's stackpointer is unpublished (gh-129236's window) */
+        gen_op(g, t, PROG_OP_NEW_FINALIZABLE, 4, 1,
+               gen_chance(g, t, 750) ? PROG_FIN_COLLECT : PROG_FIN_NONE);
         gen_op(g, t, PROG_OP_STORE, 4, 0, 3);
         gen_op(g, t, PROG_OP_STACK_PUSH, 4);
         gen_op(g, t, PROG_OP_DROP, 4);
@@ -66,8 +70,10 @@ static void frame_life(gen *g, int t)
     case 1: gen_op(g, t, PROG_OP_STW); break;
     default: gen_op(g, t, PROG_OP_YIELD); break;
     }
-    if (g->ts[t].stack[g->ts[t].nframes - 1] > 2)
+    if (g->ts[t].stack[g->ts[t].nframes - 1] > 2) {
         gen_op(g, t, PROG_OP_STACK_POP); /* pop-closes the finalizable: its destructor runs */
+        gen_op(g, t, PROG_OP_STW);       /* D3/D4: the frame's tagged references still valid */
+    }
     if (cref)
         gen_op(g, t, PROG_OP_CREF_POP);
     gen_op(g, t, PROG_OP_FRAME_POP);

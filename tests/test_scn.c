@@ -330,10 +330,10 @@ static void test_op_table_is_sane(void **state)
     assert_int_equal(prog_op_lookup("new_lea", 7), -1);
     int n;
     assert_string_equal(prog_enum_words(PROG_ESET_FIN, &n)[2], "dealloc_resurrect");
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4);
     char syn[128];
     prog_op_synopsis(PROG_OP_NEW_GENERATOR, syn, sizeof syn);
-    assert_string_equal(syn, "new_generator r<dst> r<code> none|resurrect|dealloc_resurrect");
+    assert_string_equal(syn, "new_generator r<dst> r<code> none|resurrect|dealloc_resurrect|collect");
     prog_op_synopsis(PROG_OP_NEW_CONTAINER, syn, 12); /* truncation stays terminated */
     assert_string_equal(syn, "new_contain");
 }
@@ -351,7 +351,7 @@ static void test_build_api_refuses_bad_input(void **state)
     assert_int_equal(program_add_op(&p, 0, PROG_OP_NEW_LEAF, 16), -1);
     assert_int_equal(program_add_op(&p, 0, PROG_OP_NEW_LEAF, -1), -1);
     assert_int_equal(program_add_op(&p, 0, PROG_OP_NEW_CONTAINER, 0, 0), -1);
-    assert_int_equal(program_add_op(&p, 0, PROG_OP_NEW_GENERATOR, 0, 1, 3), -1);
+    assert_int_equal(program_add_op(&p, 0, PROG_OP_NEW_GENERATOR, 0, 1, 4), -1);
     assert_int_equal(program_add_op(&p, 0, PROG_OP_FAIL_ALLOC_AT, 1, "Alloc"), -1);
     assert_int_equal(program_add_op(&p, 0, PROG_OP_FAIL_ALLOC_AT, 1, "alloc."), -1);
     assert_int_equal(program_add_op(&p, 0, PROG_OP_FAIL_ALLOC_AT, 1, "*"), -1);
