@@ -46,8 +46,9 @@ const cli_command cli_commands[] = {
 const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];
 
 const cli_flag cli_flags[] = {
-    {"mode", "MODE", CLI_STR, RUNLIKE, false, F(mode), 0, 0,
-     "scheduling mode: free, chaos or pct (default free; see `refstorm list`)"},
+    {"mode", "MODE", CLI_STR, RUNLIKE | MUT, false, F(mode), 0, 0,
+     "scheduling mode: free, chaos or pct (default free; see `refstorm list`); mutants: use only "
+     "this mode (default: pct, chaos and free; chaos and free for the tsan subset)"},
     {"depth", "D", CLI_INT, RUNLIKE, false, F(depth), 1, 64,
      "pct depth d: d-1 priority change points (default 3)"},
     {"seed", "N", CLI_U64, RUNLIKE, false, F(seed), 0, INT64_MAX,

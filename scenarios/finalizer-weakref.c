@@ -26,14 +26,18 @@ static void build(gen *g, int t)
     } else {
         gen_op(g, t, PROG_OP_NEW_FINALIZABLE, 0, 2, behaviour(g, t));
     }
-    if (gen_chance(g, t, 600)) { /* a cycle through a container */
+    bool cycle = gen_chance(g, t, 750);
+    if (cycle) { /* a cycle through a container */
         gen_op(g, t, PROG_OP_NEW_CONTAINER, 1, 1);
         gen_op(g, t, PROG_OP_STORE, 1, 0, 0);
         gen_op(g, t, PROG_OP_STORE, 0, 0, 1);
     }
     gen_op(g, t, PROG_OP_NEW_WEAKREF, 2, 0, (int)gen_below(g, t, 2));
     gen_op(g, t, PROG_OP_SEND, (int)gen_below(g, t, PROG_NMAILBOXES), 2);
-    if (gen_chance(g, t, 300)) {
+    /* a published weakref with a callback on cyclic garbage: the collector pops it from its
+     * callback list with the world running while other threads take and drop references to
+     * it (the window of the GC worklist mutants) */
+    if (cycle && gen_chance(g, t, 700)) {
         gen_op(g, t, PROG_OP_NEW_WEAKREF, 3, 1, PROG_WRCB_CALLBACK);
         gen_op(g, t, PROG_OP_ROOT_SET, (int)gen_below(g, t, PROG_NROOTS), 3);
         gen_op(g, t, PROG_OP_DROP, 3);
@@ -44,7 +48,7 @@ static void build(gen *g, int t)
 
 static void use(gen *g, int t)
 {
-    switch (gen_below(g, t, 4)) {
+    switch (gen_below(g, t, 6)) {
     case 0:
         gen_op(g, t, PROG_OP_RECV, 6, (int)gen_below(g, t, PROG_NMAILBOXES));
         gen_op(g, t, PROG_OP_WEAKREF_GET, 7, 6);
@@ -58,6 +62,8 @@ static void use(gen *g, int t)
         gen_op(g, t, PROG_OP_DROP, 6);
         break;
     case 2:
+    case 3:
+    case 4: /* the weakrefs published in roots */
         gen_op(g, t, PROG_OP_ROOT_GET, 8, (int)gen_below(g, t, PROG_NROOTS));
         gen_op(g, t, PROG_OP_WEAKREF_GET, 9, 8);
         gen_op(g, t, PROG_OP_DROP, 9);
