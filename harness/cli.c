@@ -18,7 +18,8 @@
 #define C(cmd) (1u << (cmd))
 #define RUNLIKE (C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | C(CLI_CMD_WORKER))
 #define MUT C(CLI_CMD_MUTANTS)
-#define ALLCMDS (C(CLI_CMD_NONE) | C(CLI_CMD_HELP) | C(CLI_CMD_LIST) | RUNLIKE | MUT)
+#define SHR C(CLI_CMD_SHRINK)
+#define ALLCMDS (C(CLI_CMD_NONE) | C(CLI_CMD_HELP) | C(CLI_CMD_LIST) | RUNLIKE | MUT | SHR)
 #define F(field) offsetof(cli_opts, field)
 
 const cli_command cli_commands[] = {
@@ -31,6 +32,12 @@ const cli_command cli_commands[] = {
     {CLI_CMD_REPRO, "repro", "FINDING_DIR|FILE.scn", false,
      "Replay one trial (a finding's program, mode, seed, mutants and pct trace, or a .scn file) "
      "and print its verdict: exit 1 if it fails, 0 if it passes."},
+    {CLI_CMD_SHRINK, "shrink", "FINDING_DIR|FILE.scn", false,
+     "Minimize a failing program (delta debugging): drop threads, chunks of ops and halve "
+     "integer arguments while the program still fails with the same verdict and check, "
+     "replayed by mode and seed (never by trace) in supervised workers; write the smallest "
+     "program found as .scn (default FINDING_DIR/min.scn or FILE.min.scn).  Exit 0 if the "
+     "output reproduces, 1 if the input does not reproduce."},
     {CLI_CMD_MUTANTS, "mutants", "", false,
      "The mutant scoreboard: for each mutant, run the scenarios that target it over --seeds "
      "seeds (pct, chaos, free until the first finding, within --budget per seed) in the variant "
@@ -46,24 +53,26 @@ const cli_command cli_commands[] = {
 const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];
 
 const cli_flag cli_flags[] = {
-    {"mode", "MODE", CLI_STR, RUNLIKE | MUT, false, F(mode), 0, 0,
+    {"mode", "MODE", CLI_STR, RUNLIKE | SHR | MUT, false, F(mode), 0, 0,
      "scheduling mode: free, chaos or pct (default free; see `refstorm list`); mutants: use only "
      "this mode (default: pct, chaos and free; chaos and free for the tsan subset)"},
-    {"depth", "D", CLI_INT, RUNLIKE, false, F(depth), 1, 64,
+    {"depth", "D", CLI_INT, RUNLIKE | SHR, false, F(depth), 1, 64,
      "pct depth d: d-1 priority change points (default 3)"},
-    {"seed", "N", CLI_U64, RUNLIKE, false, F(seed), 0, INT64_MAX,
+    {"seed", "N", CLI_U64, RUNLIKE | SHR, false, F(seed), 0, INT64_MAX,
      "first scheduler seed; trial i uses N+i (default: the program's seed)"},
     {"threads", "N", CLI_INT, C(CLI_CMD_RUN), false, F(threads), 1, PROG_MAX_THREADS,
      "threads of a generated scenario (a .scn file fixes its own)"},
     {"trials", "N", CLI_U64, C(CLI_CMD_RUN) | C(CLI_CMD_WORKER), false, F(trials), 1, INT64_MAX,
      "number of trials (default 100, or unbounded when --time is given)"},
-    {"time", "SECONDS", CLI_SECONDS, C(CLI_CMD_RUN) | C(CLI_CMD_WORKER), false, F(time_s), 0, 31 * 86400,
-     "time budget: start no trial after this many seconds"},
-    {"watchdog", "SECONDS", CLI_SECONDS, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO), false,
+    {"time", "SECONDS", CLI_SECONDS, C(CLI_CMD_RUN) | C(CLI_CMD_WORKER) | SHR, false, F(time_s), 0,
+     31 * 86400,
+     "time budget: start no trial after this many seconds (shrink: try no candidate after this "
+     "many seconds, default 120)"},
+    {"watchdog", "SECONDS", CLI_SECONDS, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | SHR, false,
      F(watchdog_s), 0, 86400,
      "the supervisor declares a hang when a worker reports nothing for this long (default: the "
      "program's timeout_ms, or 10 s, + 10 s; the executor's own watchdog uses the timeout)"},
-    {"bug", "NAME", CLI_STRLIST, RUNLIKE, false, F(bugs), 0, 0,
+    {"bug", "NAME", CLI_STRLIST, RUNLIKE | SHR, false, F(bugs), 0, 0,
      "switch a mutant on (repeatable; names from `refstorm list`)"},
     {"seeds", "N", CLI_INT, MUT, false, F(seeds), 1, 64,
      "mutants: seeds per mutant and for the clean row (default 3)"},
@@ -79,11 +88,17 @@ const cli_flag cli_flags[] = {
     {"report-dir", "DIR", CLI_STR, C(CLI_CMD_RUN) | MUT, false, F(report_dir), 0, 0,
      "where findings go: DIR/<run-id>/<finding-id>/ (default reports); mutants: where "
      "summary.md, summary.json and junit.xml go (none unless given)"},
-    {"json", NULL, CLI_BOOL, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | MUT, false, F(json), 0, 0,
+    {"json", NULL, CLI_BOOL, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | MUT | SHR, false, F(json), 0, 0,
      "print one JSON object per trial on stdout, one per line (mutants: one object, the "
-     "scoreboard)"},
-    {"quiet", NULL, CLI_BOOL, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | MUT, false, F(quiet), 0, 0,
+     "scoreboard; shrink: one object, the result)"},
+    {"quiet", NULL, CLI_BOOL, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | MUT | SHR, false, F(quiet), 0, 0,
      "no progress line, no summary (findings are still reported)"},
+    {"tries", "N", CLI_INT, SHR, false, F(tries), 1, 1000,
+     "shrink: trials per candidate; a candidate reproduces if one of them fails with the "
+     "original verdict and check (default 1 in pct, 5 in free and chaos)"},
+    {"out", "FILE", CLI_STR, SHR, false, F(out), 0, 0,
+     "shrink: where the minimized .scn goes, written atomically (default FINDING_DIR/min.scn, "
+     "or FILE.min.scn)"},
     {"trace", "FILE", CLI_STR, C(CLI_CMD_REPRO) | C(CLI_CMD_WORKER), false, F(trace), 0, 0,
      "pct trace to replay (default: the finding's trace.txt)"},
     {"help", NULL, CLI_BOOL, ALLCMDS, false, F(help), 0, 0, "print help and exit 0 (also -h)"},
@@ -104,8 +119,10 @@ const cli_flag cli_flags[] = {
 const size_t cli_nflags = sizeof cli_flags / sizeof cli_flags[0];
 
 const cli_exit_code cli_exit_codes[] = {
-    {CLI_EXIT_PASS, "pass: every trial passed (repro: the replay passed)"},
-    {CLI_EXIT_FINDING, "finding: a trial failed (repro: the replay failed, i.e. reproduced)"},
+    {CLI_EXIT_PASS, "pass: every trial passed (repro: the replay passed; shrink: the minimized "
+                    "program was written and reproduces)"},
+    {CLI_EXIT_FINDING, "finding: a trial failed (repro: the replay failed, i.e. reproduced; "
+                       "shrink: the input does not reproduce)"},
     {CLI_EXIT_USAGE, "usage or input error: bad flag, malformed .scn (FILE:LINE:COL: message), "
                      "unknown scenario or mutant, a program the executor cannot run"},
     {CLI_EXIT_INTERNAL, "internal error: refstorm itself failed (worker could not start, I/O)"},
@@ -235,7 +252,8 @@ int cli_parse(int argc, char *const *argv, cli_opts *o, char *err, size_t n)
     if (i < argc && argv[i][0] != '-') {
         const cli_command *c = cli_command_find(argv[i]);
         if (!c) {
-            snprintf(err, n, "unknown command '%s' (commands: list, run, repro, mutants, help)", argv[i]);
+            snprintf(err, n, "unknown command '%s' (commands: list, run, repro, shrink, mutants, "
+                             "help)", argv[i]);
             return -1;
         }
         o->cmd = c->cmd;
@@ -302,7 +320,8 @@ int cli_parse(int argc, char *const *argv, cli_opts *o, char *err, size_t n)
         }
         /* a positional argument */
         if (o->cmd == CLI_CMD_NONE) {
-            snprintf(err, n, "unknown command '%s' (commands: list, run, repro, mutants, help)", a);
+            snprintf(err, n, "unknown command '%s' (commands: list, run, repro, shrink, mutants, "
+                             "help)", a);
             return -1;
         }
         if (o->cmd == CLI_CMD_LIST || o->cmd == CLI_CMD_MUTANTS || o->target) {
@@ -314,11 +333,11 @@ int cli_parse(int argc, char *const *argv, cli_opts *o, char *err, size_t n)
     if (o->help)
         return 0;
     if (o->cmd == CLI_CMD_NONE) {
-        snprintf(err, n, "no command given (commands: list, run, repro, mutants, help)");
+        snprintf(err, n, "no command given (commands: list, run, repro, shrink, mutants, help)");
         return -1;
     }
-    if ((o->cmd == CLI_CMD_RUN || o->cmd == CLI_CMD_REPRO || o->cmd == CLI_CMD_WORKER) &&
-        !o->target) {
+    if ((o->cmd == CLI_CMD_RUN || o->cmd == CLI_CMD_REPRO || o->cmd == CLI_CMD_WORKER ||
+         o->cmd == CLI_CMD_SHRINK) && !o->target) {
         snprintf(err, n, "%s: missing %s", cmd_name(o->cmd),
                  cli_command_find(cmd_name(o->cmd))->args);
         return -1;
@@ -433,7 +452,8 @@ void cli_help(FILE *f, cli_cmd cmd)
         const cli_command *c = &cli_commands[i];
         if (!c->internal)
             fprintf(f, "  refstorm %s%s%s%s\n", c->name, *c->args ? " " : "", c->args,
-                    c->cmd == CLI_CMD_RUN || c->cmd == CLI_CMD_REPRO || c->cmd == CLI_CMD_MUTANTS
+                    c->cmd == CLI_CMD_RUN || c->cmd == CLI_CMD_REPRO || c->cmd == CLI_CMD_SHRINK ||
+                            c->cmd == CLI_CMD_MUTANTS
                         ? " [options]" : "");
     }
     fprintf(f, "\ncommands:\n");

@@ -28,6 +28,7 @@ enum {
 typedef enum cli_cmd {
     CLI_CMD_NONE = 0, CLI_CMD_HELP, CLI_CMD_LIST, CLI_CMD_RUN, CLI_CMD_REPRO, CLI_CMD_WORKER,
     CLI_CMD_MUTANTS, /* scoreboard: harness/mutants.c */
+    CLI_CMD_SHRINK,  /* minimal reproducer: harness/shrink.c */
     CLI_CMD__COUNT
 } cli_cmd;
 
@@ -38,7 +39,8 @@ typedef enum cli_kind { CLI_BOOL, CLI_INT, CLI_U64, CLI_SECONDS, CLI_STR, CLI_ST
 /* Every parsed value.  Defaults come from cli_opts_init; `set` tells which flags were given. */
 typedef struct cli_opts {
     cli_cmd cmd;
-    const char *target;       /* run/repro/worker: FILE.scn, SCENARIO or FINDING_DIR; help: CMD */
+    const char *target;       /* run/repro/worker/shrink: FILE.scn, SCENARIO or FINDING_DIR;
+                                 help: CMD */
     const char *mode;         /* "free" */
     int64_t depth;            /* pct depth, 3 */
     uint64_t seed;            /* 0 unless set (run: defaults to the program's seed) */
@@ -61,6 +63,8 @@ typedef struct cli_opts {
     const char *force_bug;    /* mutants: a mutant left on in every run, the clean row too */
     const char *extra_scn;    /* mutants: a .scn run as one more scenario of every row */
     const char *only;         /* mutants: the one mutant to run (NULL: all) */
+    int64_t tries;            /* shrink: trials per candidate (0: 1 in pct, 5 otherwise) */
+    const char *out;          /* shrink: where the minimized .scn goes (NULL: the default) */
     bool set[64];             /* set[i]: flag i of cli_flags was given */
     int argc;                 /* the command line as given (borrowed), for reports */
     char *const *argv;

@@ -1,13 +1,14 @@
 /* main.c — refstorm's entry point: parse the command line (cli.h) and dispatch to the
  * subcommand.  Usage errors print "refstorm: message" and exit 2; `--help` prints the help
  * generated from the flag table and exits 0.  Everything else lives in commands.c (list,
- * run, repro), mutants.c (the scoreboard) and worker.c (the hidden `worker` command that run
- * and repro start). */
+ * run, repro), mutants.c (the scoreboard), shrink.c (minimal reproducers) and worker.c (the
+ * hidden `worker` command that run, repro and shrink start). */
 #include <stdio.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "mutants.h"
+#include "shrink.h"
 #include "worker.h"
 
 int main(int argc, char **argv)
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
         return worker_main(&o);
     case CLI_CMD_MUTANTS:
         return cmd_mutants(&o, argv0);
+    case CLI_CMD_SHRINK:
+        return cmd_shrink(&o, argv0);
     case CLI_CMD_NONE:
     case CLI_CMD__COUNT:
         break;
