@@ -50,21 +50,11 @@ program *scn_gen_gc_schedule(uint64_t seed, const scenario_params *sp)
     int togglers = n > 2 ? 1 + (int)gen_plan_below(&g, 2) : 1;
     for (int t = 0; t < n; t++) {
         bool toggler = t >= n - togglers; /* t0 only when it is alone */
-        bool disabled = false;
-        int stretch = 0; /* a toggler's ops left before it flips the GC's state */
+        /* mostly enabled: t0's growth phase must get its collections */
+        gen_toggler tg = {.off_span = 4, .on_min = 3, .on_span = 8};
         while (gen_room(&g, t)) {
-            if (toggler && stretch-- <= 0) {
-                /* a pause just before the disable: a thread that polls for it with its
-                 * GC_SCHEDULED bit set suspends first, and handles the bit only after the
-                 * restart, often after the disable (the window of gh-129533) */
-                if (!disabled)
-                    gen_op(&g, t, PROG_OP_STW);
-                gen_op(&g, t, disabled ? PROG_OP_GC_ENABLE : PROG_OP_GC_DISABLE);
-                disabled = !disabled;
-                /* mostly enabled: t0's growth phase must get its collections */
-                stretch = disabled ? 1 + (int)gen_below(&g, t, 4) : 3 + (int)gen_below(&g, t, 8);
+            if (toggler && gen_toggle_step(&g, t, &tg))
                 continue;
-            }
             uint32_t c = gen_below(&g, t, 10);
             if (toggler && c < 1) {
                 gen_op(&g, t, PROG_OP_GC_THRESHOLD, 200 + (int)gen_below(&g, t, 2000), 10, 0);
@@ -86,8 +76,7 @@ program *scn_gen_gc_schedule(uint64_t seed, const scenario_params *sp)
                 gen_op(&g, t, PROG_OP_STW);
             }
         }
-        if (disabled)
-            gen_op(&g, t, PROG_OP_GC_ENABLE);
+        gen_toggle_end(&g, t, &tg);
         gen_op(&g, t, PROG_OP_POLL);
     }
     gen_op(&g, 0, PROG_OP_STW);

@@ -30,17 +30,11 @@ program *scn_gen_gc_toggle(uint64_t seed, const scenario_params *sp)
     int togglers = n > 3 ? 2 : 1;
     for (int t = 0; t < n; t++) {
         bool toggler = t >= n - togglers; /* t0 only when it is alone */
-        bool disabled = false;
-        int stretch = (int)gen_below(&g, t, 4); /* ops left before a toggler flips the GC */
+        gen_toggler tg = {.off_span = 2, .on_min = 1, .on_span = 3};
+        tg.stretch = (int)gen_below(&g, t, 4); /* ops left before a toggler flips the GC */
         while (gen_room(&g, t)) {
-            if (toggler && stretch-- <= 0) {
-                if (!disabled)
-                    gen_op(&g, t, PROG_OP_STW);
-                gen_op(&g, t, disabled ? PROG_OP_GC_ENABLE : PROG_OP_GC_DISABLE);
-                disabled = !disabled;
-                stretch = disabled ? 1 + (int)gen_below(&g, t, 2) : 1 + (int)gen_below(&g, t, 3);
+            if (toggler && gen_toggle_step(&g, t, &tg))
                 continue;
-            }
             uint32_t c = gen_below(&g, t, 10);
             if (!toggler && c < 3) {
                 /* growth: a chain kept in a rooted list (no frees, so young.count only grows
@@ -57,8 +51,7 @@ program *scn_gen_gc_toggle(uint64_t seed, const scenario_params *sp)
                 gen_op(&g, t, PROG_OP_POLL);
             }
         }
-        if (disabled)
-            gen_op(&g, t, PROG_OP_GC_ENABLE);
+        gen_toggle_end(&g, t, &tg);
         gen_op(&g, t, PROG_OP_POLL);
     }
     gen_op(&g, 0, PROG_OP_STW);

@@ -234,3 +234,23 @@ void gen_mix(gen *g, int t)
     default: gen_checkpoint(g, t); break;
     }
 }
+
+bool gen_toggle_step(gen *g, int t, gen_toggler *tg)
+{
+    if (tg->stretch-- > 0)
+        return false;
+    if (!tg->disabled)
+        gen_op(g, t, PROG_OP_STW);
+    gen_op(g, t, tg->disabled ? PROG_OP_GC_ENABLE : PROG_OP_GC_DISABLE);
+    tg->disabled = !tg->disabled;
+    tg->stretch = tg->disabled ? 1 + (int)gen_below(g, t, tg->off_span)
+                               : (int)tg->on_min + (int)gen_below(g, t, tg->on_span);
+    return true;
+}
+
+void gen_toggle_end(gen *g, int t, gen_toggler *tg)
+{
+    if (tg->disabled)
+        gen_op(g, t, PROG_OP_GC_ENABLE);
+    tg->disabled = false;
+}

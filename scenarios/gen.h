@@ -82,4 +82,19 @@ void gen_detached_pause(gen *g, int t);
 void gen_mix(gen *g, int t);
 #define GEN_MIX_REGS 12 /* r12..r15 are left to the scenario */
 
+/* A thread that toggles the GC (gc-schedule, gc-toggle): every `stretch` ops it flips the GC's
+ * state.  A disable comes right after a `stw`: a thread that polls for that pause with its
+ * GC_SCHEDULED bit set suspends first and handles the bit after the restart, usually after the
+ * disable (the window of gh-129533).  The next stretch is 1 + below(off_span) ops disabled, or
+ * on_min + below(on_span) ops enabled. */
+typedef struct gen_toggler {
+    bool disabled;
+    int stretch;
+    uint32_t off_span, on_min, on_span;
+} gen_toggler;
+/* true if it emitted the flip (the caller then emits no other op this step) */
+bool gen_toggle_step(gen *g, int t, gen_toggler *tg);
+/* the toggler's end: enable the GC again if it left it disabled */
+void gen_toggle_end(gen *g, int t, gen_toggler *tg);
+
 #endif
