@@ -1,9 +1,8 @@
 /* bind-race.c — scenario "bind-race": thread binding (early, late, attach) against
  * stop-the-world and collections.  Collector threads (t0 and the 'auto' workers) allocate
  * tracked objects and run `gc_collect` and `stw` back to back while t0 spawns the other
- * workers one by one (16 threads by default: each binder binds once); late and attach workers
- * stay unbound for at most a yield before binding, so their states are linked but their heaps
- * half built while t0's next collection walks the heaps.  The new
+ * workers one by one; late and attach workers linger unbound (yield) before binding, so their
+ * states are linked but their heaps half built when a collection walks the heaps.  The new
  * threads allocate a little and exit; t0 joins them.
  *
  * Property: a heap walk visits only heaps whose heap_initialized reads 1, and those are READY
@@ -56,7 +55,7 @@ program *scn_gen_bind_race(uint64_t seed, const scenario_params *sp)
             continue;
         }
         /* unbound stretch: linked, not bound */
-        for (int k = (int)gen_below(&g, t, 2); k > 0; k--) /* short: bind during t0's collection */
+        for (int k = 1 + (int)gen_below(&g, t, 4); k > 0; k--)
             gen_op(&g, t, PROG_OP_YIELD);
         gen_start(&g, t);
         int budget = 4 + (int)gen_below(&g, t, 12);

@@ -44,7 +44,7 @@ static const scenario table[] = {
     {"bind-race",
      "early/late/attach threads bind while others stop the world and collect; walks skip half-built heaps (G6, S1)",
      T({"bind-heap-visible-early", SCN_INV | SCN_TSAN | SCN_ASAN}),
-     16, scn_gen_bind_race}, /* every binder binds once: more threads, more binds per trial */
+     SCENARIO_DEFAULT_THREADS, scn_gen_bind_race},
     {"breaker-signals",
      "async exceptions and merge requests reach only their target thread (E3) and queues flag their owner (E2)",
      T({"eval-breaker-global", SCN_INV | SCN_EXP}, {"merge-request-lost", SCN_INV | SCN_CTR}),
