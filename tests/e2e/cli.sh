@@ -13,16 +13,7 @@
 # program below uses only new_leaf/dup/drop/send/recv/spawn/join/poll/stw.
 set -uo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$root" || exit 1
-build=${RS_BUILD:-build/asan}
-rs="$root/$build/refstorm"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rs-e2e-cli.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 check() { # description, then a command whose status decides
     local d=$1; shift

@@ -10,18 +10,7 @@
 # Run by scripts/test once per variant (RS_BUILD=build/<variant>, RS_VARIANT), printing TAP.
 set -uo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$root" || exit 1
-build=${RS_BUILD:-build/asan}
-variant=${RS_VARIANT:-$(basename "$build")}
-rs="$root/$build/refstorm"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rs-e2e-corpus.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - # SKIP $1"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 
 mapfile -t mutants < <(sed -n 's/^RS_BUG([A-Z0-9_]*, *"\([a-z0-9-]*\)".*/\1/p' runtime/bugs.def)
 missing=()

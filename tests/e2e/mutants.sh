@@ -13,18 +13,8 @@
 # machinery, not the runtime's quality figure.
 set -uo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$root" || exit 1
-build=${RS_BUILD:-build/asan}
-variant=${RS_VARIANT:-$(basename "$build")}
-rs="$root/$build/refstorm"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rs-e2e-mutants.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 scn=corpus/scn/exec-merge-request.scn
-
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 total=8
 echo "1..$total"

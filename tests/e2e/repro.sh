@@ -6,16 +6,7 @@
 # passes too.  Run by scripts/test once per variant (RS_BUILD=build/<variant>), printing TAP.
 set -uo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$root" || exit 1
-build=${RS_BUILD:-build/asan}
-rs="$root/$build/refstorm"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rs-e2e-repro.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 
 echo "1..4"
 scn=corpus/scn/exec-merge-request.scn

@@ -17,13 +17,7 @@
 #     reason; remove a row when its fix lands.
 set -uo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$root" || exit 1
-build=${RS_BUILD:-build/asan}
-variant=${RS_VARIANT:-$(basename "$build")}
-rs="$root/$build/refstorm"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rs-e2e-scn.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 export TMPDIR="$work"
 
 case "$variant" in
@@ -41,9 +35,6 @@ KNOWN=(
     # gc-alloc-failure and finalizer-weakref were fixed in the runtime
 )
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; shift 2; for l in "$@"; do echo "#   $l"; done; }
 
 if [ ! -x "$rs" ]; then

@@ -7,16 +7,7 @@
 # (RS_BUILD=build/<variant>), printing TAP.
 set -uo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$root" || exit 1
-build=${RS_BUILD:-build/asan}
-rs="$root/$build/refstorm"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rs-e2e-shrink.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 ops() { grep -c '^  ' "$1"; } # op lines of a canonical .scn (indented inside thread blocks)
 field() { sed -n "s/.*\"$1\":\\([^,}]*\\).*/\\1/p" "$2"; } # a scalar of a one-line JSON object
 
