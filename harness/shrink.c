@@ -601,22 +601,6 @@ static void print_json(const shrinker *s, const char *out, double secs)
 
 /* ---- the command ---- */
 
-/* ThreadSanitizer sleeps atexit_sleep_ms (default 1000) at every process exit, to catch threads
- * still running then; the executor has joined every thread of a trial by the time a worker
- * exits, so for the shrinker that second per candidate buys nothing.  A user's own setting
- * wins (the workers inherit the environment, worker.c appends only halt_on_error). */
-static void tsan_no_exit_sleep(void)
-{
-    const char *t = getenv("TSAN_OPTIONS");
-    if (t && strstr(t, "atexit_sleep_ms"))
-        return;
-    char *v = NULL;
-    if (asprintf(&v, "%s%satexit_sleep_ms=0", t ? t : "", t && *t ? ":" : "") >= 0) {
-        setenv("TSAN_OPTIONS", v, 1);
-        free(v);
-    }
-}
-
 static int shrink_main(shrinker *s, const char *source, const char *out)
 {
     /* 1. the original must reproduce by mode + seed alone */
@@ -742,7 +726,6 @@ int cmd_shrink(const cli_opts *o, const char *argv0)
         goto done;
     }
     snprintf(s.cand_path, sizeof s.cand_path, "%s/candidate.scn", s.tmpdir);
-    tsan_no_exit_sleep();
     s.t0 = s.last_progress = now_s();
     rc = shrink_main(&s, dir ? o->target : scn_path, out);
     if (rc == CLI_EXIT_INTERNAL && s.err[0]) {
