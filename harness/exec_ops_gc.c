@@ -66,13 +66,13 @@ static void drop_batch(rs_object **b, int n)
         rs_decref(b[i]);
 }
 
-int exec_op_churn_freelist(EXEC_OP_ARGS)
+/* count allocations of make(i, arg), freed a batch at a time; failed ones are skipped */
+static void churn(uint32_t count, rs_object *(*make)(uint32_t i, void *arg), void *arg)
 {
-    (void)index;
     rs_object *batch[EXEC_CHURN_BATCH];
     int n = 0;
-    for (uint32_t i = 0; i < (uint32_t)op->arg[1]; i++) {
-        rs_object *o = churn_new(op->arg[0], i);
+    for (uint32_t i = 0; i < count; i++) {
+        rs_object *o = make(i, arg);
         if (o)
             batch[n++] = o;
         if (n == EXEC_CHURN_BATCH) {
@@ -81,7 +81,23 @@ int exec_op_churn_freelist(EXEC_OP_ARGS)
         }
     }
     drop_batch(batch, n);
-    (void)t;
+}
+
+static rs_object *make_freelist_kind(uint32_t i, void *arg)
+{
+    return churn_new(*(const int32_t *)arg, i);
+}
+
+static rs_object *make_instance(uint32_t i, void *arg)
+{
+    return rs_container_new_typed(arg, i % 3); /* slotless, 1 or 2 slots */
+}
+
+int exec_op_churn_freelist(EXEC_OP_ARGS)
+{
+    (void)t, (void)index;
+    int32_t kind = op->arg[0];
+    churn((uint32_t)op->arg[1], make_freelist_kind, &kind);
     return EXEC_OP_NEXT;
 }
 
@@ -91,18 +107,7 @@ int exec_op_churn_type(EXEC_OP_ARGS)
     rs_object *ty = t->reg[op->arg[0]].obj;
     if (ty == NULL || !rs_type_is_heap(ty))
         return EXEC_OP_NEXT;
-    rs_object *batch[EXEC_CHURN_BATCH];
-    int n = 0;
-    for (uint32_t i = 0; i < (uint32_t)op->arg[1]; i++) {
-        rs_object *o = rs_container_new_typed((rs_type *)ty, i % 3); /* slotless, 1 or 2 slots */
-        if (o)
-            batch[n++] = o;
-        if (n == EXEC_CHURN_BATCH) {
-            drop_batch(batch, n);
-            n = 0;
-        }
-    }
-    drop_batch(batch, n);
+    churn((uint32_t)op->arg[1], make_instance, ty);
     return EXEC_OP_NEXT;
 }
 

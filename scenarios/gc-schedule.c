@@ -42,9 +42,7 @@ program *scn_gen_gc_schedule(uint64_t seed, const scenario_params *sp)
      * per chain while the scaled one waits for long_lived_total / 4 new objects */
     for (int i = 0; i < 16 + (int)gen_below(&g, 0, 8); i++) {
         gen_op(&g, 0, PROG_OP_DEEP_CHAIN, 3, 1600 + (int)gen_below(&g, 0, 400));
-        gen_op(&g, 0, PROG_OP_ROOT_GET, 4, (int)gen_below(&g, 0, PROG_NROOTS));
-        gen_op(&g, 0, PROG_OP_LIST_APPEND, 4, 3);
-        gen_op(&g, 0, PROG_OP_DROP, 4);
+        gen_keep_in_rooted_list(&g, 0, 3, 4);
         gen_op(&g, 0, PROG_OP_DROP, 3);
     }
     int togglers = n > 2 ? 1 + (int)gen_plan_below(&g, 2) : 1;
@@ -61,9 +59,7 @@ program *scn_gen_gc_schedule(uint64_t seed, const scenario_params *sp)
             } else if (c < 3) { /* a burst that flushes: build a chain, keep it or free it */
                 gen_op(&g, t, PROG_OP_DEEP_CHAIN, 3, 300 + (int)gen_below(&g, t, 700));
                 if (gen_chance(&g, t, 500)) { /* the live heap grows: young.count builds up */
-                    gen_op(&g, t, PROG_OP_ROOT_GET, 4, (int)gen_below(&g, t, PROG_NROOTS));
-                    gen_op(&g, t, PROG_OP_LIST_APPEND, 4, 3);
-                    gen_op(&g, t, PROG_OP_DROP, 4);
+                    gen_keep_in_rooted_list(&g, t, 3, 4);
                 }
                 gen_op(&g, t, PROG_OP_DROP, 3);
             } else if (c < 6) {

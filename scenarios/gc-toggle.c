@@ -40,9 +40,7 @@ program *scn_gen_gc_toggle(uint64_t seed, const scenario_params *sp)
                 /* growth: a chain kept in a rooted list (no frees, so young.count only grows
                  * until a collection resets it, and each flush past t0 schedules one) */
                 gen_op(&g, t, PROG_OP_DEEP_CHAIN, 3, 800 + (int)gen_below(&g, t, 800));
-                gen_op(&g, t, PROG_OP_ROOT_GET, 4, (int)gen_below(&g, t, PROG_NROOTS));
-                gen_op(&g, t, PROG_OP_LIST_APPEND, 4, 3);
-                gen_op(&g, t, PROG_OP_DROP, 4);
+                gen_keep_in_rooted_list(&g, t, 3, 4);
                 gen_op(&g, t, PROG_OP_DROP, 3);
             } else if (c < 8) {
                 gen_op(&g, t, PROG_OP_CHURN_FREELIST, PROG_FLKIND_CONTAINER,

@@ -254,3 +254,10 @@ void gen_toggle_end(gen *g, int t, gen_toggler *tg)
         gen_op(g, t, PROG_OP_GC_ENABLE);
     tg->disabled = false;
 }
+
+void gen_keep_in_rooted_list(gen *g, int t, int reg, int tmp)
+{
+    gen_op(g, t, PROG_OP_ROOT_GET, tmp, (int)gen_below(g, t, PROG_NROOTS));
+    gen_op(g, t, PROG_OP_LIST_APPEND, tmp, reg);
+    gen_op(g, t, PROG_OP_DROP, tmp);
+}

@@ -82,6 +82,10 @@ void gen_detached_pause(gen *g, int t);
 void gen_mix(gen *g, int t);
 #define GEN_MIX_REGS 12 /* r12..r15 are left to the scenario */
 
+/* Keep r<reg>'s object alive from a random rooted list (root_get r<tmp>, list_append, drop
+ * r<tmp>): the roots must hold lists, as gc-schedule and gc-toggle set them up. */
+void gen_keep_in_rooted_list(gen *g, int t, int reg, int tmp);
+
 /* A thread that toggles the GC (gc-schedule, gc-toggle): every `stretch` ops it flips the GC's
  * state.  A disable comes right after a `stw`: a thread that polls for that pause with its
  * GC_SCHEDULED bit set suspends first and handles the bit after the restart, usually after the
