@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../runtime/gc.h"
-#include "../runtime/heap.h"
-#include "../runtime/lock.h"
-#include "../runtime/runtime.h"
+#include "gc.h"
+#include "heap.h"
+#include "lock.h"
+#include "runtime.h"
 
 #define REPS 5
 #define BENCH_MARK RS_GC_FROZEN /* reserved bit (SPEC §1.2): free for a benchmark's mark */

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/heap.h"
-#include "../runtime/lock.h"
+#include "heap.h"
+#include "lock.h"
 
 #define PAIRS 20000000L
 #define BATCH 1000

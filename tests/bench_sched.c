@@ -19,8 +19,8 @@
 #include <time.h>
 
 #include "scheduler.h"
-#include "../runtime/atomic.h"
-#include "../runtime/hooks.h"
+#include "atomic.h"
+#include "hooks.h"
 
 #define REPS 5
 
@@ -125,7 +125,7 @@ static double bench_pct(int points, bool use_wait, const sched_switch *alt, size
         p.replay_trace = alt;
         p.replay_len = nalt;
     }
-    b.s = sched_create("pct", &p);
+    b.s = sched_create(MODE_PCT, &p);
     sched_install(b.s);
     pthread_t th[2];
     pb_arg a[2] = {{&b, 0}, {&b, 1}};

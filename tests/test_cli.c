@@ -36,16 +36,18 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "executor.h"
 #include "report.h"
 #include "scn.h"
+#include "files.h"
+#include "supervise.h"
 #include "worker.h"
 
 /* ---- the stand-in executor (this test program only) ---- */
 
 #define FAKE_FAIL_SEED 1007u
 
-const char *exec_verdict_name(exec_verdict v) { return v == EXEC_PASS ? "pass" : "invariant"; }
 
 int exec_run(const program *p, const exec_config *cfg, exec_result *res)
 {
@@ -53,13 +55,13 @@ int exec_run(const program *p, const exec_config *cfg, exec_result *res)
     res->thread = -1;
     res->op_index = -1;
     if (cfg->seed == FAKE_FAIL_SEED) {
-        res->verdict = EXEC_INVARIANT;
+        res->verdict = VERDICT_INVARIANT;
         snprintf(res->check, sizeof res->check, "H1");
         snprintf(res->message, sizeof res->message, "stand-in failure");
         res->thread = (int)p->nthreads - 1;
         res->op_index = 0;
     }
-    if (strcmp(cfg->mode, "pct") == 0)
+    if (cfg->mode == MODE_PCT)
         res->trace = strdup(cfg->replay_trace ? cfg->replay_trace : "0:0 3:1");
     res->ops_run = 4;
     res->seconds = 0.002;
@@ -193,7 +195,7 @@ static void test_parse_run(void **state)
                            "--report-dir", "out", NULL), 0);
     assert_int_equal(o.cmd, CLI_CMD_RUN);
     assert_string_equal(o.target, "x.scn");
-    assert_string_equal(o.mode, "pct");
+    assert_int_equal(o.mode, MODE_PCT);
     assert_int_equal(o.depth, 5);
     assert_int_equal(o.seed, 7);
     assert_int_equal(o.trials, 3);
@@ -214,7 +216,7 @@ static void test_parse_defaults(void **state)
     cli_opts o;
     char err[256];
     assert_int_equal(parse(&o, err, sizeof err, "run", "x.scn", NULL), 0);
-    assert_string_equal(o.mode, "free");
+    assert_int_equal(o.mode, MODE_FREE);
     assert_int_equal(o.depth, 3);
     assert_int_equal(o.trials, 100);
     assert_string_equal(o.report_dir, "reports");
@@ -296,8 +298,8 @@ static void test_parse_help_and_dashdash(void **state)
 static void expect_headline(const char *log, const char *kind, const char *text, bool deadly,
                             const char *sig)
 {
-    report_headline h;
-    assert_true(report_sanitizer_headline(log, strlen(log), &h));
+    sanitizer_headline h;
+    assert_true(log_sanitizer_headline(log, strlen(log), &h));
     assert_string_equal(h.kind, kind);
     assert_string_equal(h.text, text);
     assert_int_equal(h.deadly_signal, deadly);
@@ -330,24 +332,24 @@ static void test_headlines(void **state)
     expect_headline("WARNING: ThreadSanitizer: lock-order-inversion (potential deadlock) "
                     "(pid=5)\nWARNING: ThreadSanitizer: data race (pid=5)\n", "tsan",
                     "ThreadSanitizer: lock-order-inversion (potential deadlock)", false, "");
-    report_headline h;
+    sanitizer_headline h;
     const char *none = "refstorm runtime fatal error: merge of a merged object (object 0x10)\n"
                        "ERROR: something else\n";
-    assert_false(report_sanitizer_headline(none, strlen(none), &h));
+    assert_false(log_sanitizer_headline(none, strlen(none), &h));
     assert_string_equal(h.kind, "");
-    assert_false(report_sanitizer_headline("", 0, &h));
+    assert_false(log_sanitizer_headline("", 0, &h));
     /* a log cut in the middle of the headline (no newline, no NUL after len) */
     const char *cut = "WARNING: ThreadSanitizer: data raceXXXX";
-    assert_true(report_sanitizer_headline(cut, strlen(cut) - 4, &h));
+    assert_true(log_sanitizer_headline(cut, strlen(cut) - 4, &h));
     assert_string_equal(h.text, "ThreadSanitizer: data race");
 
     char fatal[128];
-    assert_true(report_fatal_line(none, strlen(none), fatal, sizeof fatal));
+    assert_true(log_fatal_line(none, strlen(none), fatal, sizeof fatal));
     assert_string_equal(fatal, "refstorm runtime fatal error: merge of a merged object (object 0x10)");
     const char *as = "x\nrefstorm runtime assertion failed: n > 0 at runtime/brc.c:12\nAborted\n";
-    assert_true(report_fatal_line(as, strlen(as), fatal, sizeof fatal));
+    assert_true(log_fatal_line(as, strlen(as), fatal, sizeof fatal));
     assert_string_equal(fatal, "refstorm runtime assertion failed: n > 0 at runtime/brc.c:12");
-    assert_false(report_fatal_line("all fine\n", 9, fatal, sizeof fatal));
+    assert_false(log_fatal_line("all fine\n", 9, fatal, sizeof fatal));
 }
 
 /* ---- atomic files and finding folders ---- */
@@ -356,8 +358,8 @@ static void test_write_atomic(void **state)
 {
     (void)state;
     char *dir = make_tmpdir();
-    assert_int_equal(report_write_atomic(dir, "a.txt", "hello\n", 6), 0);
-    assert_int_equal(report_write_atomic(dir, "a.txt", "bye\n", 4), 0); /* replaces */
+    assert_int_equal(file_write_atomic(dir, "a.txt", "hello\n", 6), 0);
+    assert_int_equal(file_write_atomic(dir, "a.txt", "bye\n", 4), 0); /* replaces */
     char path[512];
     snprintf(path, sizeof path, "%s/a.txt", dir);
     FILE *f = fopen(path, "r");
@@ -371,15 +373,15 @@ static void test_write_atomic(void **state)
     char missing[512];
     snprintf(missing, sizeof missing, "%s/nope", dir);
     errno = 0;
-    assert_int_equal(report_write_atomic(missing, "b.txt", "x", 1), -1);
+    assert_int_equal(file_write_atomic(missing, "b.txt", "x", 1), -1);
     assert_int_equal(errno, ENOENT);
     assert_int_equal(count_entries(dir, ""), 1);
     /* mkdir -p, and a file in the way */
     snprintf(path, sizeof path, "%s/x/y/z", dir);
-    assert_int_equal(report_mkdir_p(path), 0);
-    assert_int_equal(report_mkdir_p(path), 0);
+    assert_int_equal(file_mkdir_p(path), 0);
+    assert_int_equal(file_mkdir_p(path), 0);
     snprintf(path, sizeof path, "%s/a.txt/sub", dir);
-    assert_int_equal(report_mkdir_p(path), -1);
+    assert_int_equal(file_mkdir_p(path), -1);
     rm_rf(dir);
     free(dir);
 }
@@ -392,10 +394,10 @@ static report_finding sample(const program *p, const char *id)
 {
     static const char log[] = "==1==ERROR: AddressSanitizer: heap-use-after-free on address 0x1\n";
     report_finding f = {
-        .run_id = "run1", .finding_id = id, .verdict = "sanitizer", .check = "asan",
+        .run_id = "run1", .finding_id = id, .verdict = VERDICT_SANITIZER, .check = "asan",
         .message = "AddressSanitizer: heap-use-after-free on address 0x1",
         .headline = "AddressSanitizer: heap-use-after-free on address 0x1", .scenario = "two",
-        .source = "two.scn", .prog = p, .mode = "pct", .depth = 3, .seed = 47, .trial = 5,
+        .source = "two.scn", .prog = p, .mode = MODE_PCT, .depth = 3, .seed = 47, .trial = 5,
         .exit_status = 1, .signal = 0, .thread = 1, .op_index = 1, .seconds = 0.25,
         .trace_text = "0:0 4:1 9:0", .sanitizer_log = log, .sanitizer_log_len = sizeof log - 1,
         .selftest_crash = -1, .selftest_hang = -1, .argv0 = "refstorm",
@@ -472,7 +474,7 @@ static void test_finding_folder(void **state)
 
     /* the same id again: refused, first folder untouched, no temporary left behind */
     report_finding g = sample(&p, "001-sanitizer-trial5");
-    g.verdict = "crash";
+    g.verdict = VERDICT_CRASH;
     assert_int_equal(report_write_finding(runroot, &g, out, sizeof out), -1);
     assert_int_equal(errno, EEXIST);
     assert_int_equal(count_entries(runroot, ""), 1);
@@ -541,7 +543,7 @@ static void test_classify_end(void **state)
     /* TSan stops the worker with exit code 66 */
     trial_result r = classify(EXITED(66), false,
                               "==================\nWARNING: ThreadSanitizer: data race (pid=9)\n", 0);
-    assert_string_equal(r.verdict, "sanitizer");
+    assert_string_equal(verdict_name(r.verdict), "sanitizer");
     assert_string_equal(r.check, "tsan");
     assert_string_equal(r.message, "ThreadSanitizer: data race");
     assert_string_equal(r.headline, "ThreadSanitizer: data race");
@@ -550,7 +552,7 @@ static void test_classify_end(void **state)
     /* ASan with abort_on_error: killed by SIGABRT, still a sanitizer verdict */
     r = classify(KILLED(SIGABRT), false,
                  "==3==ERROR: AddressSanitizer: heap-use-after-free on address 0x1 at pc 0x2\n", 0);
-    assert_string_equal(r.verdict, "sanitizer");
+    assert_string_equal(verdict_name(r.verdict), "sanitizer");
     assert_string_equal(r.check, "asan");
     assert_int_equal(r.signal, SIGABRT);
     assert_int_equal(r.exit_status, -1);
@@ -558,27 +560,27 @@ static void test_classify_end(void **state)
     r = classify(EXITED(1), false,
                  "AddressSanitizer:DEADLYSIGNAL\n==3==ERROR: AddressSanitizer: SEGV on unknown "
                  "address 0x000000000008 (pc 0x1 bp 0x2 sp 0x3 T1)\n", 0);
-    assert_string_equal(r.verdict, "crash");
+    assert_string_equal(verdict_name(r.verdict), "crash");
     assert_string_equal(r.check, "SIGSEGV");
     assert_string_equal(r.headline, "AddressSanitizer: SEGV on unknown address 0x000000000008");
     /* the runtime's own abort */
     r = classify(KILLED(SIGABRT), false,
                  "refstorm runtime fatal error: decref of a freed object (object 0x10)\n", 0);
-    assert_string_equal(r.verdict, "crash");
+    assert_string_equal(verdict_name(r.verdict), "crash");
     assert_string_equal(r.check, "SIGABRT");
     assert_string_equal(r.message, "refstorm runtime fatal error: decref of a freed object (object 0x10)");
     /* a plain signal, nothing in the log */
     r = classify(KILLED(SIGSEGV), false, "", 0);
-    assert_string_equal(r.verdict, "crash");
+    assert_string_equal(verdict_name(r.verdict), "crash");
     assert_string_equal(r.check, "SIGSEGV");
     assert_non_null(strstr(r.message, "signal 11"));
     /* UBSan (exit code 1 by -fno-sanitize-recover) */
     r = classify(EXITED(1), false, "a.c:3:9: runtime error: load of null pointer\n", 0);
-    assert_string_equal(r.verdict, "sanitizer");
+    assert_string_equal(verdict_name(r.verdict), "sanitizer");
     assert_string_equal(r.check, "ubsan");
     /* the watchdog wins over whatever the log says */
     r = classify(KILLED(SIGKILL), true, "WARNING: ThreadSanitizer: data race\n", 0);
-    assert_string_equal(r.verdict, "hang");
+    assert_string_equal(verdict_name(r.verdict), "hang");
     assert_string_equal(r.check, "watchdog");
     /* the executor's watchdog: its hang block (executor.h) and exit status 86 */
     r = classify(EXITED(86), false,
@@ -587,7 +589,7 @@ static void test_classify_end(void **state)
                  "thread 1 op 4 \"join t2\" point sched.wait wait 1 done 0\n"
                  "thread 2 op 7 \"recv r0 m1\" point - wait 1 done 0\nbacktrace 1\n"
                  "./refstorm(+0x1234)\n==refstorm-hang-end==\ntrailing\n", 0);
-    assert_string_equal(r.verdict, "hang");
+    assert_string_equal(verdict_name(r.verdict), "hang");
     assert_string_equal(r.check, "watchdog");
     assert_int_equal(r.thread, 1);
     assert_int_equal(r.op_index, 4);
@@ -598,11 +600,11 @@ static void test_classify_end(void **state)
     assert_null(strstr(r.thread_dump, "trailing"));
     trial_result_free(&r);
     r = classify(EXITED(86), false, "", 0); /* the status alone */
-    assert_string_equal(r.verdict, "hang");
+    assert_string_equal(verdict_name(r.verdict), "hang");
     assert_null(r.thread_dump);
     /* an unexplained exit status is a crash of kind "exit" */
     r = classify(EXITED(7), false, "", 0);
-    assert_string_equal(r.verdict, "crash");
+    assert_string_equal(verdict_name(r.verdict), "crash");
     assert_string_equal(r.check, "exit");
     /* the worker's own usage or internal errors are refstorm's problem, not a finding */
     classify(EXITED(2), false, "x.scn:1:1: missing version line\n", -1);
@@ -627,7 +629,7 @@ static int collect(void *ctx, trial_result *r)
     if (s->n >= 64)
         return -1;
     int i = s->n++;
-    snprintf(s->verdict[i], sizeof s->verdict[i], "%s", r->verdict);
+    snprintf(s->verdict[i], sizeof s->verdict[i], "%s", verdict_name(r->verdict));
     snprintf(s->check[i], sizeof s->check[i], "%s", r->check);
     s->trial[i] = r->trial;
     s->seed[i] = r->seed;
@@ -659,7 +661,7 @@ static void drop_scn(char *path)
 
 static worker_spec spec(const char *file, uint64_t seed)
 {
-    worker_spec ws = {.file = file, .mode = "free", .depth = 3, .seed = seed,
+    worker_spec ws = {.file = file, .mode = MODE_FREE, .depth = 3, .seed = seed,
                       .selftest_crash = -1, .selftest_hang = -1, .watchdog_s = 30};
     return ws;
 }
@@ -689,7 +691,7 @@ static void test_supervisor_invariant_and_trace(void **state)
     (void)state;
     char *file = scn_file();
     worker_spec ws = spec(file, FAKE_FAIL_SEED - 3);
-    ws.mode = "pct";
+    ws.mode = MODE_PCT;
     seen s = {0};
     char err[512];
     assert_int_equal(worker_run(&ws, 6, 0, collect, NULL, &s, err, sizeof err), 6);
@@ -769,9 +771,9 @@ int main(int argc, char **argv)
         char err[256];
         if (cli_parse(argc, argv, &o, err, sizeof err) < 0) {
             fprintf(stderr, "%s\n", err);
-            return CLI_EXIT_USAGE;
+            return EXIT_USAGE;
         }
-        return worker_main(&o);
+        return cmd_worker(&o);
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tables_consistent),

@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "../runtime/bugs.h"
+#include "bugs.h"
 #include "exec_internal.h"
 #include "executor.h"
 #include "scn.h"
@@ -65,10 +65,18 @@ static void parse_corpus(const char *name, program *p)
     free(path);
 }
 
-static exec_verdict run(const program *p, const char *mode, uint64_t seed, const char *const *bugs,
+/* the tests name modes by their words; parsed here, once */
+static run_mode mode_of(const char *word)
+{
+    run_mode m = MODE_FREE;
+    assert_int_equal(mode_parse(word, &m), 0);
+    return m;
+}
+
+static verdict run(const program *p, const char *mode, uint64_t seed, const char *const *bugs,
                         exec_result *res)
 {
-    exec_config c = {.mode = mode, .seed = seed, .op_log = true, .bugs = bugs};
+    exec_config c = {.mode = mode_of(mode), .seed = seed, .op_log = true, .bugs = bugs};
     assert_int_equal(exec_run(p, &c, res), 0);
     return res->verdict;
 }
@@ -77,10 +85,10 @@ static void expect_pass(const program *p, const char *mode, uint64_t seed)
 {
     exec_result r;
     run(p, mode, seed, NULL, &r);
-    if (r.verdict != EXEC_PASS)
+    if (r.verdict != VERDICT_PASS)
         print_error("%s seed %lu: %s %s: %s\n", mode, (unsigned long)seed,
-                    exec_verdict_name(r.verdict), r.check, r.message);
-    assert_int_equal(r.verdict, EXEC_PASS);
+                    verdict_name(r.verdict), r.check, r.message);
+    assert_int_equal(r.verdict, VERDICT_PASS);
     assert_int_equal(r.leaked_blocks, 0);
     assert_int_equal(r.leaked_reftotal, 0);
     assert_true(r.ops_run > 0);
@@ -104,10 +112,10 @@ static void expect_clean(const program *p, const char *what, const char *mode, u
 {
     exec_result r;
     run(p, mode, seed, NULL, &r);
-    if (r.verdict != EXEC_PASS)
+    if (r.verdict != VERDICT_PASS)
         print_error("%s %s seed %lu: %s %s: %s\n", what, mode, (unsigned long)seed,
-                    exec_verdict_name(r.verdict), r.check, r.message);
-    assert_int_equal(r.verdict, EXEC_PASS);
+                    verdict_name(r.verdict), r.check, r.message);
+    assert_int_equal(r.verdict, VERDICT_PASS);
     assert_int_equal(r.leaked_blocks, 0);
     assert_int_equal(r.leaked_reftotal, 0);
     exec_result_free(&r);
@@ -236,8 +244,8 @@ static void test_pct_determinism(void **state)
     exec_result a, b;
     run(&p, "pct", 11, NULL, &a);
     run(&p, "pct", 11, NULL, &b);
-    assert_int_equal(a.verdict, EXEC_PASS);
-    assert_int_equal(b.verdict, EXEC_PASS);
+    assert_int_equal(a.verdict, VERDICT_PASS);
+    assert_int_equal(b.verdict, VERDICT_PASS);
     assert_non_null(a.trace);
     assert_non_null(a.op_log);
     assert_string_equal(a.trace, b.trace);
@@ -246,7 +254,7 @@ static void test_pct_determinism(void **state)
     for (uint64_t seed = 12; seed < 20; seed++) {
         exec_result c;
         run(&p, "pct", seed, NULL, &c);
-        assert_int_equal(c.verdict, EXEC_PASS);
+        assert_int_equal(c.verdict, VERDICT_PASS);
         if (strcmp(c.trace, a.trace) != 0)
             differ++;
         exec_result_free(&c);
@@ -276,9 +284,9 @@ static void test_mutant_merge_request_lost(void **state)
         expect_pass(&p, modes[m], 5);
         exec_result r;
         run(&p, modes[m], 5, bug, &r);
-        if (r.verdict != EXEC_INVARIANT)
-            print_error("%s: %s %s\n", modes[m], exec_verdict_name(r.verdict), r.message);
-        assert_int_equal(r.verdict, EXEC_INVARIANT);
+        if (r.verdict != VERDICT_INVARIANT)
+            print_error("%s: %s %s\n", modes[m], verdict_name(r.verdict), r.message);
+        assert_int_equal(r.verdict, VERDICT_INVARIANT);
         assert_string_equal(r.check, "E2");
         assert_int_equal(r.thread, 1);
         assert_int_equal(r.op_index, 2);
@@ -297,15 +305,15 @@ static void test_mutant_reftotal_queue(void **state)
     for (int m = 0; m < 3; m++) {
         exec_result r;
         run(&p, modes[m], 9, bug, &r);
-        assert_int_equal(r.verdict, EXEC_INVARIANT);
+        assert_int_equal(r.verdict, VERDICT_INVARIANT);
         assert_string_equal(r.check, "RT");
         exec_result_free(&r);
     }
     p.opt.check_rate = 0; /* no periodic checks: the end check still sees RT */
     exec_result r;
     run(&p, "free", 9, bug, &r);
-    assert_true(r.verdict == EXEC_INVARIANT || r.verdict == EXEC_LEAK);
-    if (r.verdict == EXEC_INVARIANT)
+    assert_true(r.verdict == VERDICT_INVARIANT || r.verdict == VERDICT_LEAK);
+    if (r.verdict == VERDICT_INVARIANT)
         assert_string_equal(r.check, "RT");
     assert_int_not_equal(r.leaked_reftotal, 0);
     exec_result_free(&r);
@@ -328,7 +336,7 @@ static void test_shutdown_orphans(void **state)
     static const char *const bug[] = {"reftotal-not-merged-at-exit", NULL};
     exec_result r;
     run(&q, "free", 1, bug, &r);
-    assert_true(r.verdict == EXEC_LEAK || r.verdict == EXEC_INVARIANT);
+    assert_true(r.verdict == VERDICT_LEAK || r.verdict == VERDICT_INVARIANT);
     exec_result_free(&r);
     program_free(&q);
     program_free(&p);
@@ -343,7 +351,7 @@ static void test_fail_alloc(void **state)
                "  new_leaf r1\n  send m1 r1\n  recv r2 m0\n  recv r3 m1\n", &p);
     exec_result r;
     run(&p, "pct", 1, NULL, &r);
-    assert_int_equal(r.verdict, EXEC_PASS);
+    assert_int_equal(r.verdict, VERDICT_PASS);
     exec_result_free(&r);
     program_free(&p);
 }
@@ -361,7 +369,7 @@ static int hang_child(const char *mode)
     scn_error err;
     if (scn_parse_buffer(hang_program, strlen(hang_program), "hang", &p, &err) < 0)
         return 3;
-    exec_config c = {.mode = mode, .seed = 1};
+    exec_config c = {.mode = mode_of(mode), .seed = 1};
     exec_result r;
     exec_run(&p, &c, &r);
     return 4; /* the watchdog should have ended the process */
@@ -449,7 +457,7 @@ static int bench(const char *mode, int n)
     if (scn_parse_file(path, &p, &err) < 0)
         return 3;
     free(path);
-    exec_config c = {.mode = mode};
+    exec_config c = {.mode = mode_of(mode)};
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     int fails = 0;
@@ -457,7 +465,7 @@ static int bench(const char *mode, int n)
         c.seed = (uint64_t)i;
         exec_result r;
         exec_run(&p, &c, &r);
-        fails += r.verdict != EXEC_PASS;
+        fails += r.verdict != VERDICT_PASS;
         exec_result_free(&r);
     }
     clock_gettime(CLOCK_MONOTONIC, &b);

@@ -18,9 +18,9 @@
 #include <sched.h>
 #include <time.h>
 
-#include "../runtime/atomic.h"
-#include "../runtime/hooks.h"
-#include "../runtime/lock.h"
+#include "atomic.h"
+#include "hooks.h"
+#include "lock.h"
 
 #define POLL_CAP_NS (10 * 1000000000LL)
 

@@ -19,7 +19,8 @@
 
 #include "junit.h"
 #include "mutants.h"
-#include "worker.h"
+#include "files.h"
+#include "scoreboard.h"
 
 static json_t *row(const char *name, int detected, int undetected, int not_runnable)
 {
@@ -129,7 +130,7 @@ static char *slurp(const char *dir, const char *name)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    char *s = worker_read_file(path, 1u << 20, NULL);
+    char *s = file_read_all(path, 1u << 20, NULL);
     assert_non_null(s);
     return s;
 }

@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../harness/scn.h"
-#include "../runtime/bugs.h"
+#include "scn.h"
+#include "bugs.h"
 #include "scenario.h"
 
 static void test_registry_rows(void **state)

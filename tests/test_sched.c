@@ -19,10 +19,10 @@
 
 #include <cmocka.h>
 
-#include "../harness/rng.h"
+#include "rng.h"
 #include "scheduler.h"
-#include "../runtime/atomic.h"
-#include "../runtime/hooks.h"
+#include "atomic.h"
+#include "hooks.h"
 
 #define MAXT 8
 #define LOOP_N 200
@@ -83,14 +83,14 @@ static run *run_new(void)
 
 /* create, install, run n threads of body, join; the scheduler is left for inspection.
  * main0: the main thread is program thread 0 (it begins after sched_start). */
-static void run_threads_ex(run *r, const char *mode, const sched_params *p, body_fn body,
+static void run_threads_ex(run *r, run_mode mode, const sched_params *p, body_fn body,
                            bool main0)
 {
     r->s = sched_create(mode, p);
     assert_non_null(r->s);
     r->n = p->nthreads;
     r->body = body;
-    r->exclusive = strcmp(mode, "pct") == 0;
+    r->exclusive = mode == MODE_PCT;
     sched_install(r->s);
     pthread_t th[MAXT];
     targ a[MAXT];
@@ -109,7 +109,7 @@ static void run_threads_ex(run *r, const char *mode, const sched_params *p, body
     sched_uninstall(r->s);
 }
 
-static void run_threads(run *r, const char *mode, const sched_params *p, body_fn body)
+static void run_threads(run *r, run_mode mode, const sched_params *p, body_fn body)
 {
     run_threads_ex(r, mode, p, body, false);
 }
@@ -159,21 +159,26 @@ static bool fault_every_other(void *ctx, const char *site)
 static void test_registry(void **state)
 {
     (void)state;
-    assert_int_equal(sched_mode_count(), 3);
+    assert_int_equal(MODE__COUNT, 3);
     const char *want[] = {"free", "chaos", "pct"};
-    for (size_t i = 0; i < 3; i++) {
-        assert_string_equal(sched_mode_name(i), want[i]);
-        assert_non_null(sched_mode_help(i));
-        sched *s = sched_create(want[i], &(sched_params){.seed = 1, .nthreads = 2});
+    for (int i = 0; i < MODE__COUNT; i++) {
+        assert_string_equal(mode_name((run_mode)i), want[i]);
+        run_mode parsed;
+        assert_int_equal(mode_parse(want[i], &parsed), 0);
+        assert_int_equal(parsed, i);
+        assert_string_not_equal(mode_help((run_mode)i), "?");
+        sched *s = sched_create((run_mode)i, &(sched_params){.seed = 1, .nthreads = 2});
         assert_non_null(s);
-        assert_string_equal(sched_mode(s), want[i]);
+        assert_int_equal(sched_mode(s), i);
         assert_false(sched_deadlocked(s));
         sched_destroy(s);
     }
-    assert_null(sched_mode_name(3));
+    assert_string_equal(mode_name(MODE__COUNT), "?");
+    run_mode none;
+    assert_int_equal(mode_parse("nope", &none), -1);
     /* the fault hook is forwarded */
     int calls = 0;
-    sched *f = sched_create("free", &(sched_params){.nthreads = 1, .fault = fault_every_other,
+    sched *f = sched_create(MODE_FREE, &(sched_params){.nthreads = 1, .fault = fault_every_other,
                                                     .fault_ctx = &calls});
     sched_install(f);
     assert_false(rs_fault("alloc.test"));
@@ -183,10 +188,10 @@ static void test_registry(void **state)
     assert_false(rs_fault("alloc.test"));
     assert_int_equal(calls, 2);
     sched_destroy(f);
-    assert_null(sched_create("nope", &(sched_params){.nthreads = 2}));
-    assert_null(sched_create("pct", &(sched_params){.nthreads = 0}));
-    assert_null(sched_create("pct", &(sched_params){.nthreads = SCHED_MAX_THREADS + 1}));
-    sched *s = sched_create("pct", &(sched_params){.nthreads = 1});
+    assert_null(sched_create(MODE__COUNT, &(sched_params){.nthreads = 2}));
+    assert_null(sched_create(MODE_PCT, &(sched_params){.nthreads = 0}));
+    assert_null(sched_create(MODE_PCT, &(sched_params){.nthreads = SCHED_MAX_THREADS + 1}));
+    sched *s = sched_create(MODE_PCT, &(sched_params){.nthreads = 1});
     const sched_params *p = sched_params_of(s);
     assert_int_equal(p->depth, SCHED_PCT_DEFAULT_DEPTH);
     assert_int_equal(p->max_steps_hint, SCHED_PCT_DEFAULT_STEPS);
@@ -202,8 +207,8 @@ static void test_pct_determinism(void **state)
     sched_params p = {.seed = 7, .nthreads = 4, .depth = 3, .max_steps_hint = 800};
     static uint32_t log1[LOG_CAP], log2[LOG_CAP];
     run *r1 = run_new(), *r2 = run_new();
-    run_threads(r1, "pct", &p, body_loop);
-    run_threads(r2, "pct", &p, body_loop);
+    run_threads(r1, MODE_PCT, &p, body_loop);
+    run_threads(r2, MODE_PCT, &p, body_loop);
     assert_int_equal(log_len(r1), 4 * LOOP_N);
     assert_int_equal(log_len(r2), 4 * LOOP_N);
     assert_int_equal(rs_atomic_load_relaxed_u32(&r1->overlaps), 0);
@@ -234,7 +239,7 @@ static void test_pct_determinism(void **state)
     for (int k = 0; k < 10; k++) {
         run *r = run_new();
         p.seed = 1000 + (uint64_t)k;
-        run_threads(r, "pct", &p, body_loop);
+        run_threads(r, MODE_PCT, &p, body_loop);
         size_t n;
         const sched_switch *t = sched_trace(r->s, &n);
         assert_true(n <= 8);
@@ -255,7 +260,7 @@ static void test_pct_depth1_is_sequential(void **state)
 {
     (void)state;
     run *r = run_new();
-    run_threads(r, "pct", &(sched_params){.seed = 3, .nthreads = 4, .depth = 1}, body_loop);
+    run_threads(r, MODE_PCT, &(sched_params){.seed = 3, .nthreads = 4, .depth = 1}, body_loop);
     size_t n;
     const sched_switch *t = sched_trace(r->s, &n);
     assert_int_equal(n, 4);
@@ -280,7 +285,7 @@ static void test_pct_pins_to_one_cpu(void **state)
 {
     (void)state;
     run *r = run_new();
-    run_threads(r, "pct", &(sched_params){.seed = 1, .nthreads = 3}, body_affinity);
+    run_threads(r, MODE_PCT, &(sched_params){.seed = 1, .nthreads = 3}, body_affinity);
     for (int i = 0; i < 3; i++)
         assert_int_equal(rs_atomic_load_relaxed_int(&r->result[i]), 1);
     run_free(r);
@@ -314,7 +319,7 @@ static void test_pct_pingpong(void **state)
 {
     (void)state;
     run *r = run_new();
-    run_threads(r, "pct", &(sched_params){.seed = 11, .nthreads = 2}, body_pingpong);
+    run_threads(r, MODE_PCT, &(sched_params){.seed = 11, .nthreads = 2}, body_pingpong);
     assert_false(sched_deadlocked(r->s));
     check_pingpong_log(r);
     size_t n;
@@ -336,7 +341,7 @@ static void test_pct_deadlock(void **state)
 {
     (void)state;
     run *r = run_new();
-    run_threads(r, "pct", &(sched_params){.seed = 5, .nthreads = 2}, body_deadlock);
+    run_threads(r, MODE_PCT, &(sched_params){.seed = 5, .nthreads = 2}, body_deadlock);
     assert_true(sched_deadlocked(r->s));
     sched_stats st;
     sched_get_stats(r->s, &st);
@@ -392,7 +397,7 @@ static void test_pct_timeout(void **state)
     (void)state;
     for (uint64_t seed = 0; seed < 4; seed++) { /* either thread may run first */
         run *r = run_new();
-        run_threads(r, "pct", &(sched_params){.seed = seed, .nthreads = 2}, body_timeout_alone);
+        run_threads(r, MODE_PCT, &(sched_params){.seed = seed, .nthreads = 2}, body_timeout_alone);
         assert_int_equal(rs_atomic_load_relaxed_int(&r->result[0]), -1);
         assert_int_equal(rs_atomic_load_relaxed_int(&r->result[1]), 7);
         assert_false(sched_deadlocked(r->s));
@@ -403,13 +408,13 @@ static void test_pct_timeout(void **state)
         run_free(r);
 
         r = run_new();
-        run_threads(r, "pct", &(sched_params){.seed = seed, .nthreads = 2}, body_timeout_woken);
+        run_threads(r, MODE_PCT, &(sched_params){.seed = seed, .nthreads = 2}, body_timeout_woken);
         assert_int_equal(rs_atomic_load_relaxed_int(&r->result[0]), 0);
         assert_false(sched_deadlocked(r->s));
         run_free(r);
 
         r = run_new();
-        run_threads(r, "pct", &(sched_params){.seed = seed, .nthreads = 2}, body_timeout_order);
+        run_threads(r, MODE_PCT, &(sched_params){.seed = seed, .nthreads = 2}, body_timeout_order);
         assert_int_equal(rs_atomic_load_relaxed_int(&r->result[0]), -1);
         assert_int_equal(rs_atomic_load_relaxed_int(&r->result[1]), -1);
         assert_int_equal(log_len(r), 2);
@@ -444,7 +449,7 @@ static void test_pct_wake_is_fifo(void **state)
     (void)state;
     for (uint64_t seed = 0; seed < 6; seed++) {
         run *r = run_new();
-        run_threads(r, "pct", &(sched_params){.seed = seed, .nthreads = 4}, body_fifo);
+        run_threads(r, MODE_PCT, &(sched_params){.seed = seed, .nthreads = 4}, body_fifo);
         static uint32_t lg[LOG_CAP];
         assert_int_equal(log_len(r), 6);
         log_copy(r, lg);
@@ -484,7 +489,7 @@ static void test_pct_join(void **state)
     (void)state;
     for (uint64_t seed = 0; seed < 4; seed++) {
         run *r = run_new();
-        run_threads(r, "pct", &(sched_params){.seed = seed, .nthreads = 2}, body_join);
+        run_threads(r, MODE_PCT, &(sched_params){.seed = seed, .nthreads = 2}, body_join);
         assert_int_equal(rs_atomic_load_relaxed_int(&r->result[1]), 0);
         assert_int_equal(log_len(r), 51);
         assert_int_equal(rs_atomic_load_relaxed_u32(&r->log[50]), 1u << 16 | 999);
@@ -521,7 +526,7 @@ static void test_pct_spinner_is_demoted(void **state)
     uint64_t starved = 0;
     for (uint64_t seed = 0; seed < 8; seed++) {
         run *r = run_new();
-        run_threads(r, "pct", &(sched_params){.seed = seed, .nthreads = 2, .depth = 1},
+        run_threads(r, MODE_PCT, &(sched_params){.seed = seed, .nthreads = 2, .depth = 1},
                     body_spin);
         sched_stats st;
         sched_get_stats(r->s, &st);
@@ -533,7 +538,7 @@ static void test_pct_spinner_is_demoted(void **state)
 
     for (uint64_t seed = 0; seed < 4; seed++) {
         run *r = run_new();
-        run_threads(r, "pct", &(sched_params){.seed = seed, .nthreads = 2, .depth = 1},
+        run_threads(r, MODE_PCT, &(sched_params){.seed = seed, .nthreads = 2, .depth = 1},
                     body_spin_timed);
         sched_stats st;
         sched_get_stats(r->s, &st);
@@ -549,7 +554,7 @@ static void test_pct_main_is_thread0(void **state)
 {
     (void)state;
     run *r = run_new();
-    run_threads_ex(r, "pct", &(sched_params){.seed = 4, .nthreads = 3}, body_loop, true);
+    run_threads_ex(r, MODE_PCT, &(sched_params){.seed = 4, .nthreads = 3}, body_loop, true);
     assert_int_equal(log_len(r), 3 * LOOP_N);
     assert_int_equal(rs_atomic_load_relaxed_u32(&r->overlaps), 0);
     run_free(r);
@@ -563,7 +568,7 @@ static void test_replay(void **state)
     static uint32_t log1[LOG_CAP], log2[LOG_CAP];
     sched_params p = {.seed = 21, .nthreads = 4, .depth = 5, .max_steps_hint = 800};
     run *r1 = run_new();
-    run_threads(r1, "pct", &p, body_loop);
+    run_threads(r1, MODE_PCT, &p, body_loop);
     size_t n1;
     const sched_switch *t1 = sched_trace(r1->s, &n1);
     log_copy(r1, log1);
@@ -574,7 +579,7 @@ static void test_replay(void **state)
     q.replay_trace = t1;
     q.replay_len = n1;
     run *r2 = run_new();
-    run_threads(r2, "pct", &q, body_loop);
+    run_threads(r2, MODE_PCT, &q, body_loop);
     uint64_t at;
     assert_false(sched_replay_diverged(r2->s, &at));
     log_copy(r2, log2);
@@ -595,7 +600,7 @@ static void test_replay(void **state)
     assert_int_equal(np, n1);
     q.replay_trace = parsed;
     run *r3 = run_new();
-    run_threads(r3, "pct", &q, body_loop);
+    run_threads(r3, MODE_PCT, &q, body_loop);
     assert_false(sched_replay_diverged(r3->s, &at));
     log_copy(r3, log2);
     assert_memory_equal(log1, log2, 4 * LOOP_N * sizeof log1[0]);
@@ -614,7 +619,7 @@ static void test_replay_forced_alternation(void **state)
         alt[i] = (sched_switch){.step = i, .thread = (int32_t)(i & 1)};
     alt[STEPS] = (sched_switch){.step = STEPS, .thread = 1}; /* thread 0 ends, 1 remains */
     run *r = run_new();
-    run_threads(r, "pct",
+    run_threads(r, MODE_PCT,
                 &(sched_params){.seed = 1, .nthreads = 2, .replay_trace = alt,
                                 .replay_len = STEPS + 1},
                 body_loop);
@@ -636,7 +641,7 @@ static void test_replay_divergence(void **state)
     /* thread 7 does not exist: the replay diverges at step 1 and PCT finishes the run */
     sched_switch bad[] = {{0, 0, NULL}, {1, 7, NULL}};
     run *r = run_new();
-    run_threads(r, "pct",
+    run_threads(r, MODE_PCT,
                 &(sched_params){.seed = 2, .nthreads = 4, .replay_trace = bad, .replay_len = 2},
                 body_loop);
     uint64_t at = 0;
@@ -648,7 +653,7 @@ static void test_replay_divergence(void **state)
     /* a switch the run never reaches (step beyond its end) also counts as divergence */
     sched_switch late[] = {{0, 0, NULL}, {1000000, 1, NULL}};
     r = run_new();
-    run_threads(r, "pct",
+    run_threads(r, MODE_PCT,
                 &(sched_params){.seed = 2, .nthreads = 2, .replay_trace = late, .replay_len = 2},
                 body_loop);
     assert_true(sched_replay_diverged(r->s, &at));
@@ -691,7 +696,7 @@ static void test_free_runs(void **state)
 {
     (void)state;
     run *r = run_new();
-    run_threads(r, "free", &(sched_params){.seed = 1, .nthreads = 4}, body_loop);
+    run_threads(r, MODE_FREE, &(sched_params){.seed = 1, .nthreads = 4}, body_loop);
     assert_int_equal(log_len(r), 4 * LOOP_N);
     size_t n = 99;
     assert_null(sched_trace(r->s, &n));
@@ -700,7 +705,7 @@ static void test_free_runs(void **state)
     run_free(r);
 
     r = run_new();
-    run_threads(r, "free", &(sched_params){.seed = 1, .nthreads = 2}, body_pingpong);
+    run_threads(r, MODE_FREE, &(sched_params){.seed = 1, .nthreads = 2}, body_pingpong);
     check_pingpong_log(r);
     run_free(r);
 }
@@ -713,7 +718,7 @@ static void test_chaos_runs_and_repeats_decisions(void **state)
     uint64_t fp[2][4], np[2][4];
     for (int k = 0; k < 2; k++) {
         run *r = run_new();
-        run_threads(r, "chaos", &p, body_loop);
+        run_threads(r, MODE_CHAOS, &p, body_loop);
         assert_int_equal(log_len(r), 4 * LOOP_N);
         for (int i = 0; i < 4; i++)
             fp[k][i] = sched_chaos_fingerprint(r->s, i, &np[k][i]);
@@ -728,7 +733,7 @@ static void test_chaos_runs_and_repeats_decisions(void **state)
     }
     p.seed = 78;
     run *r = run_new();
-    run_threads(r, "chaos", &p, body_loop);
+    run_threads(r, MODE_CHAOS, &p, body_loop);
     int same = 0;
     for (int i = 0; i < 4; i++)
         same += sched_chaos_fingerprint(r->s, i, NULL) == fp[0][i];
@@ -737,7 +742,7 @@ static void test_chaos_runs_and_repeats_decisions(void **state)
 
     p.nthreads = 2;
     r = run_new();
-    run_threads(r, "chaos", &p, body_pingpong);
+    run_threads(r, MODE_CHAOS, &p, body_pingpong);
     check_pingpong_log(r);
     run_free(r);
 }

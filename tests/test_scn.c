@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../harness/scn.h"
+#include "scn.h"
 
 static char *repo_path(const char *rel)
 {

@@ -31,8 +31,8 @@
 
 #include "integration_child.h"
 #include "scheduler.h"
-#include "../runtime/atomic.h"
-#include "../runtime/hooks.h"
+#include "atomic.h"
+#include "hooks.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define CANARY_TSAN 1
@@ -91,7 +91,10 @@ static int canary_main(const char *mode, const char *kind)
         p.replay_trace = alt;
         p.replay_len = STEPS + 1;
     }
-    canary_sched = sched_create(mode, &p);
+    run_mode m = MODE_FREE;
+    if (mode_parse(mode, &m) < 0)
+        return 2;
+    canary_sched = sched_create(m, &p);
     if (!canary_sched)
         return 3;
     sched_install(canary_sched);

@@ -1,0 +1,535 @@
+/* cli.c — the flag, subcommand and exit-code tables, and everything produced from them: the
+ * argument parser, `--help` and the README's CLI section (`refstorm help --markdown`).
+ *
+ * To add a flag: add a field to cli_opts, a row to cli_flags (name, value placeholder, kind,
+ * subcommands, range, help) and, if it needs a default, a line in cli_opts_init.  The parser,
+ * the help and the README pick it up; tests/e2e/cli.sh checks that the README section is
+ * exactly what `help --markdown` prints. */
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vocab.h"
+
+#define C(cmd) (1u << (cmd))
+#define RUNLIKE (C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | C(CLI_CMD_WORKER))
+#define MUT C(CLI_CMD_MUTANTS)
+#define SHR C(CLI_CMD_SHRINK)
+#define ALLCMDS (C(CLI_CMD_NONE) | C(CLI_CMD_HELP) | C(CLI_CMD_LIST) | RUNLIKE | MUT | SHR)
+#define F(field) offsetof(cli_opts, field)
+
+const cli_command cli_commands[] = {
+    {CLI_CMD_LIST, "list", "", false,
+     "List the scenarios, the mutants (name and description) and the scheduling modes."},
+    {CLI_CMD_RUN, "run", "FILE.scn|SCENARIO", false,
+     "Run trials of a program in a supervised worker process; each failing trial becomes a "
+     "finding with a report folder.  A crash, sanitizer report or hang of the worker is a "
+     "finding too, and the run carries on with the next trial."},
+    {CLI_CMD_REPRO, "repro", "FINDING_DIR|FILE.scn", false,
+     "Replay one trial (a finding's program, mode, seed, mutants and pct trace, or a .scn file) "
+     "and print its verdict: exit 1 if it fails, 0 if it passes."},
+    {CLI_CMD_SHRINK, "shrink", "FINDING_DIR|FILE.scn", false,
+     "Minimize a failing program (delta debugging): drop threads, chunks of ops and halve "
+     "integer arguments while the program still fails with the same verdict and check, "
+     "replayed by mode and seed (never by trace) in supervised workers; write the smallest "
+     "program found as .scn (default FINDING_DIR/min.scn or FILE.min.scn).  Exit 0 if the "
+     "output reproduces, 1 if the input does not reproduce."},
+    {CLI_CMD_MUTANTS, "mutants", "", false,
+     "The mutant scoreboard: for each mutant, run the scenarios that target it over --seeds "
+     "seeds (pct, chaos, free until the first finding, within --budget per seed) in the variant "
+     "where its detector lives (TSan-detected: tsan, the others: asan), and every scenario "
+     "with no mutant (the clean row); print detected seeds, detector and time to first "
+     "detection.  Exit 0 only if every mutant was detected and the clean row has no finding."},
+    {CLI_CMD_HELP, "help", "[COMMAND]", false,
+     "Print this help, or one command's help (--markdown: the README's CLI section)."},
+    {CLI_CMD_WORKER, "worker", "FILE.scn", true,
+     "Internal: run trials in this process and write one JSON line per trial to --result-fd; "
+     "started by run and repro (fork+exec of /proc/self/exe)."},
+};
+const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];
+
+const cli_flag cli_flags[] = {
+    {"mode", "MODE", CLI_MODE, RUNLIKE | SHR | MUT, false, F(mode), 0, 0,
+     "scheduling mode: free, chaos or pct (default free; see `refstorm list`); mutants: use only "
+     "this mode (default: pct, chaos and free; chaos and free for the tsan subset)"},
+    {"depth", "D", CLI_INT, RUNLIKE | SHR, false, F(depth), 1, 64,
+     "pct depth d: d-1 priority change points (default 3)"},
+    {"seed", "N", CLI_U64, RUNLIKE | SHR, false, F(seed), 0, INT64_MAX,
+     "first scheduler seed; trial i uses N+i (default: the program's seed)"},
+    {"threads", "N", CLI_INT, C(CLI_CMD_RUN), false, F(threads), 1, PROG_MAX_THREADS,
+     "threads of a generated scenario (a .scn file fixes its own)"},
+    {"trials", "N", CLI_U64, C(CLI_CMD_RUN) | C(CLI_CMD_WORKER), false, F(trials), 1, INT64_MAX,
+     "number of trials (default 100, or unbounded when --time is given)"},
+    {"time", "SECONDS", CLI_SECONDS, C(CLI_CMD_RUN) | C(CLI_CMD_WORKER) | SHR, false, F(time_s), 0,
+     31 * 86400,
+     "time budget: start no trial after this many seconds (shrink: try no candidate after this "
+     "many seconds, default 120)"},
+    {"watchdog", "SECONDS", CLI_SECONDS, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | SHR, false,
+     F(watchdog_s), 0, 86400,
+     "the supervisor declares a hang when a worker reports nothing for this long (default: the "
+     "program's timeout_ms, or 10 s, + 10 s; the executor's own watchdog uses the timeout)"},
+    {"bug", "NAME", CLI_STRLIST, RUNLIKE | SHR, false, F(bugs), 0, 0,
+     "switch a mutant on (repeatable; names from `refstorm list`)"},
+    {"seeds", "N", CLI_INT, MUT, false, F(seeds), 1, 64,
+     "mutants: seeds per mutant and for the clean row (default 3)"},
+    {"budget", "SECONDS", CLI_SECONDS, MUT, false, F(budget_s), 0, 3600,
+     "mutants: time allowed per mutant and seed to reach a first finding (default 5)"},
+    {"variant", "V", CLI_STR, MUT, false, F(variant), 0, 0,
+     "mutants: run only the asan or the tsan subset, in this binary (default: both, each in "
+     "its variant's binary, build/<V>/refstorm, merged)"},
+    {"force-bug", "NAME", CLI_STR, MUT, false, F(force_bug), 0, 0,
+     "mutants: leave this mutant on in every run, the clean row included (proves a gate fails)"},
+    {"only", "NAME", CLI_STR, MUT, false, F(only), 0, 0,
+     "mutants: score only this mutant (the clean row still runs every scenario)"},
+    {"report-dir", "DIR", CLI_STR, C(CLI_CMD_RUN) | MUT, false, F(report_dir), 0, 0,
+     "where findings go: DIR/<run-id>/<finding-id>/ (default reports); mutants: where "
+     "summary.md, summary.json and junit.xml go (none unless given)"},
+    {"json", NULL, CLI_BOOL, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | MUT | SHR, false, F(json), 0, 0,
+     "print one JSON object per trial on stdout, one per line (mutants: one object, the "
+     "scoreboard; shrink: one object, the result)"},
+    {"quiet", NULL, CLI_BOOL, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | MUT | SHR, false, F(quiet), 0, 0,
+     "no progress line, no summary (findings are still reported)"},
+    {"tries", "N", CLI_INT, SHR, false, F(tries), 1, 1000,
+     "shrink: trials per candidate; a candidate reproduces if one of them fails with the "
+     "original verdict and check (default 1 in pct, 5 in free and chaos)"},
+    {"out", "FILE", CLI_STR, SHR, false, F(out), 0, 0,
+     "shrink: where the minimized .scn goes, written atomically (default FINDING_DIR/min.scn, "
+     "or FILE.min.scn)"},
+    {"trace", "FILE", CLI_STR, C(CLI_CMD_REPRO) | C(CLI_CMD_WORKER), false, F(trace), 0, 0,
+     "pct trace to replay (default: the finding's trace.txt)"},
+    {"help", NULL, CLI_BOOL, ALLCMDS, false, F(help), 0, 0, "print help and exit 0 (also -h)"},
+    {"markdown", NULL, CLI_BOOL, C(CLI_CMD_HELP), true, F(markdown), 0, 0,
+     "help: print the README's CLI section"},
+    {"selftest-crash", "TRIAL", CLI_INT, RUNLIKE, true, F(selftest_crash), 0, INT64_MAX,
+     "the worker raises SIGSEGV instead of running trial TRIAL (0-based; repro: 0)"},
+    {"selftest-hang", "TRIAL", CLI_INT, RUNLIKE, true, F(selftest_hang), 0, INT64_MAX,
+     "the worker sleeps forever instead of running trial TRIAL"},
+    {"extra-scn", "FILE", CLI_STR, MUT, true, F(extra_scn), 0, 0,
+     "mutants: run FILE.scn as one more scenario of every mutant and of the clean row (a "
+     "program the executor runs today, to exercise the scoreboard itself)"},
+    {"result-fd", "FD", CLI_INT, C(CLI_CMD_WORKER), true, F(result_fd), 3, 1023,
+     "worker: file descriptor for the JSON result lines"},
+    {"first-trial", "N", CLI_U64, C(CLI_CMD_WORKER), true, F(first_trial), 0, INT64_MAX,
+     "worker: index of the first trial (its seed is --seed + N)"},
+};
+const size_t cli_nflags = sizeof cli_flags / sizeof cli_flags[0];
+
+const cli_exit_code cli_exit_codes[] = {
+    {EXIT_PASS, "pass: every trial passed (repro: the replay passed; shrink: the minimized "
+                    "program was written and reproduces)"},
+    {EXIT_FINDING, "finding: a trial failed (repro: the replay failed, i.e. reproduced; "
+                       "shrink: the input does not reproduce)"},
+    {EXIT_USAGE, "usage or input error: bad flag, malformed .scn (FILE:LINE:COL: message), "
+                     "unknown scenario or mutant, a program the executor cannot run"},
+    {EXIT_INTERNAL, "internal error: refstorm itself failed (worker could not start, I/O)"},
+};
+const size_t cli_nexit_codes = sizeof cli_exit_codes / sizeof cli_exit_codes[0];
+
+_Static_assert(sizeof cli_flags / sizeof cli_flags[0] <= 64, "cli_opts.set has 64 entries");
+
+void cli_opts_init(cli_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->mode = MODE_DEFAULT;
+    o->depth = 3;
+    o->trials = 100;
+    o->report_dir = "reports";
+    o->selftest_crash = -1;
+    o->selftest_hang = -1;
+    o->result_fd = -1;
+    o->seeds = 3;
+    o->budget_s = 5.0;
+}
+
+const cli_flag *cli_flag_find(const char *name)
+{
+    for (size_t i = 0; i < cli_nflags; i++)
+        if (strcmp(cli_flags[i].name, name) == 0)
+            return &cli_flags[i];
+    return NULL;
+}
+
+const cli_command *cli_command_find(const char *name)
+{
+    for (size_t i = 0; i < cli_ncommands; i++)
+        if (strcmp(cli_commands[i].name, name) == 0)
+            return &cli_commands[i];
+    return NULL;
+}
+
+bool cli_given(const cli_opts *o, const char *name)
+{
+    const cli_flag *f = cli_flag_find(name);
+    return f && o->set[f - cli_flags];
+}
+
+static const char *cmd_name(cli_cmd c)
+{
+    for (size_t i = 0; i < cli_ncommands; i++)
+        if (cli_commands[i].cmd == c)
+            return cli_commands[i].name;
+    return "refstorm";
+}
+
+/* Store `val` (NULL for booleans) into the flag's field; -1 with a message. */
+static int set_value(cli_opts *o, const cli_flag *f, const char *val, char *err, size_t n)
+{
+    char *field = (char *)o + f->offset;
+    char *end;
+    switch (f->kind) {
+    case CLI_BOOL:
+        *(bool *)field = true;
+        return 0;
+    case CLI_INT: {
+        errno = 0;
+        long long v = strtoll(val, &end, 10);
+        if (!*val || *end || errno || v < f->lo || v > f->hi) {
+            snprintf(err, n, "--%s: expected an integer %" PRId64 "..%" PRId64 ", got '%s'",
+                     f->name, f->lo, f->hi, val);
+            return -1;
+        }
+        *(int64_t *)field = v;
+        return 0;
+    }
+    case CLI_U64: {
+        errno = 0;
+        unsigned long long v = strtoull(val, &end, 10);
+        if (!*val || *end || errno || val[0] == '-' || val[0] == '+' || v < (uint64_t)f->lo ||
+            v > (uint64_t)f->hi) {
+            snprintf(err, n, "--%s: expected an integer %" PRId64 "..%" PRId64 ", got '%s'",
+                     f->name, f->lo, f->hi, val);
+            return -1;
+        }
+        *(uint64_t *)field = v;
+        return 0;
+    }
+    case CLI_SECONDS: {
+        errno = 0;
+        double v = strtod(val, &end);
+        if (!*val || *end || errno || !isfinite(v) || v <= 0 || v > (double)f->hi) {
+            snprintf(err, n, "--%s: expected seconds > 0 and <= %" PRId64 ", got '%s'", f->name,
+                     f->hi, val);
+            return -1;
+        }
+        *(double *)field = v;
+        return 0;
+    }
+    case CLI_STR:
+        if (!*val) {
+            snprintf(err, n, "--%s: empty value", f->name);
+            return -1;
+        }
+        *(const char **)field = val;
+        return 0;
+    case CLI_MODE:
+        if (mode_parse(val, (run_mode *)field) < 0) {
+            snprintf(err, n, "--%s: unknown mode '%s' (%s)", f->name, val, mode_list());
+            return -1;
+        }
+        return 0;
+    case CLI_STRLIST:
+        if (!*val) {
+            snprintf(err, n, "--%s: empty value", f->name);
+            return -1;
+        }
+        if (o->nbugs >= CLI_MAX_BUGS) {
+            snprintf(err, n, "--%s: at most %d", f->name, CLI_MAX_BUGS);
+            return -1;
+        }
+        o->bugs[o->nbugs++] = val;
+        o->bugs[o->nbugs] = NULL;
+        return 0;
+    }
+    snprintf(err, n, "--%s: bad flag kind", f->name);
+    return -1;
+}
+
+int cli_parse(int argc, char *const *argv, cli_opts *o, char *err, size_t n)
+{
+    cli_opts_init(o);
+    o->argc = argc;
+    o->argv = argv;
+    err[0] = 0;
+    int i = 1;
+    if (i < argc && argv[i][0] != '-') {
+        const cli_command *c = cli_command_find(argv[i]);
+        if (!c) {
+            snprintf(err, n, "unknown command '%s' (commands: list, run, repro, shrink, mutants, "
+                             "help)", argv[i]);
+            return -1;
+        }
+        o->cmd = c->cmd;
+        i++;
+    }
+    bool flags_done = false;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (!flags_done && strcmp(a, "--") == 0) {
+            flags_done = true;
+            continue;
+        }
+        if (!flags_done && strcmp(a, "-h") == 0)
+            a = "--help";
+        if (!flags_done && a[0] == '-' && a[1] != 0) {
+            if (a[1] != '-') {
+                snprintf(err, n, "unknown option '%s' (flags are --name; see --help)", a);
+                return -1;
+            }
+            const char *name = a + 2, *eq = strchr(name, '=');
+            char key[64];
+            size_t klen = eq ? (size_t)(eq - name) : strlen(name);
+            if (klen >= sizeof key)
+                klen = sizeof key - 1;
+            memcpy(key, name, klen);
+            key[klen] = 0;
+            const cli_flag *f = cli_flag_find(key);
+            if (!f) {
+                if (o->cmd == CLI_CMD_NONE || o->cmd == CLI_CMD_HELP)
+                    snprintf(err, n, "unknown option '--%s' (see refstorm --help)", key);
+                else
+                    snprintf(err, n, "unknown option '--%s' (see refstorm %s --help)", key,
+                             cmd_name(o->cmd));
+                return -1;
+            }
+            if (!(f->cmds & C(o->cmd))) {
+                snprintf(err, n, "option '--%s' does not apply to '%s'", key,
+                         o->cmd == CLI_CMD_NONE ? "refstorm without a command" : cmd_name(o->cmd));
+                return -1;
+            }
+            const char *val = NULL;
+            if (f->kind == CLI_BOOL) {
+                if (eq) {
+                    snprintf(err, n, "option '--%s' takes no value", key);
+                    return -1;
+                }
+            } else if (eq) {
+                val = eq + 1;
+            } else if (i + 1 < argc) {
+                val = argv[++i];
+            } else {
+                snprintf(err, n, "option '--%s' needs a value %s", key, f->meta);
+                return -1;
+            }
+            size_t idx = (size_t)(f - cli_flags);
+            if (o->set[idx] && f->kind != CLI_STRLIST) {
+                snprintf(err, n, "option '--%s' given twice", key);
+                return -1;
+            }
+            if (set_value(o, f, val, err, n) < 0)
+                return -1;
+            o->set[idx] = true;
+            continue;
+        }
+        /* a positional argument */
+        if (o->cmd == CLI_CMD_NONE) {
+            snprintf(err, n, "unknown command '%s' (commands: list, run, repro, shrink, mutants, "
+                             "help)", a);
+            return -1;
+        }
+        if (o->cmd == CLI_CMD_LIST || o->cmd == CLI_CMD_MUTANTS || o->target) {
+            snprintf(err, n, "'%s': unexpected argument to %s", a, cmd_name(o->cmd));
+            return -1;
+        }
+        o->target = a;
+    }
+    if (o->help)
+        return 0;
+    if (o->cmd == CLI_CMD_NONE) {
+        snprintf(err, n, "no command given (commands: list, run, repro, shrink, mutants, help)");
+        return -1;
+    }
+    if ((o->cmd == CLI_CMD_RUN || o->cmd == CLI_CMD_REPRO || o->cmd == CLI_CMD_WORKER ||
+         o->cmd == CLI_CMD_SHRINK) && !o->target) {
+        snprintf(err, n, "%s: missing %s", cmd_name(o->cmd),
+                 cli_command_find(cmd_name(o->cmd))->args);
+        return -1;
+    }
+    if (o->cmd == CLI_CMD_HELP && o->target && !cli_command_find(o->target)) {
+        snprintf(err, n, "help: unknown command '%s'", o->target);
+        return -1;
+    }
+    if (o->cmd == CLI_CMD_MUTANTS && o->variant && strcmp(o->variant, "asan") != 0 &&
+        strcmp(o->variant, "tsan") != 0) {
+        snprintf(err, n, "--variant: '%s' has no mutant subset (asan or tsan)", o->variant);
+        return -1;
+    }
+    if (o->cmd == CLI_CMD_RUN && cli_given(o, "time") && !cli_given(o, "trials"))
+        o->trials = INT64_MAX; /* unbounded: the time budget ends the run */
+    if (o->cmd == CLI_CMD_WORKER && o->result_fd < 0) {
+        snprintf(err, n, "worker: --result-fd is required");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- help ---- */
+
+static void flag_usage(char *buf, size_t n, const cli_flag *f)
+{
+    if (f->meta)
+        snprintf(buf, n, "--%s %s", f->name, f->meta);
+    else
+        snprintf(buf, n, "--%s", f->name);
+}
+
+static void flag_cmds(char *buf, size_t n, const cli_flag *f)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        if (!(f->cmds & C(cli_commands[i].cmd)))
+            continue;
+        int w = snprintf(buf + len, n - len, "%s%s", len ? "," : "", cli_commands[i].name);
+        if (w < 0 || (size_t)w >= n - len)
+            break;
+        len += (size_t)w;
+    }
+}
+
+/* Print `text` wrapped at 100 columns; continuation lines are indented by `indent` spaces
+ * (the first line is assumed to start at column `indent` already). */
+static void wrap(FILE *f, const char *text, int indent)
+{
+    int col = indent;
+    for (const char *p = text; *p;) {
+        while (*p == ' ')
+            p++;
+        int w = (int)strcspn(p, " ");
+        if (w == 0)
+            break;
+        if (col > indent && col + 1 + w > 100) {
+            fprintf(f, "\n%*s", indent, "");
+            col = indent;
+        }
+        fprintf(f, "%s%.*s", col > indent ? " " : "", w, p);
+        col += (col > indent ? 1 : 0) + w;
+        p += w;
+    }
+    fputc('\n', f);
+}
+
+static void print_flags(FILE *f, cli_cmd only, bool debug)
+{
+    for (size_t i = 0; i < cli_nflags; i++) {
+        const cli_flag *fl = &cli_flags[i];
+        if (fl->debug != debug || (only != CLI_CMD_NONE && !(fl->cmds & C(only))))
+            continue;
+        if (!debug && strcmp(fl->name, "help") == 0)
+            continue;
+        char u[48], cmds[64];
+        flag_usage(u, sizeof u, fl);
+        flag_cmds(cmds, sizeof cmds, fl);
+        if (only == CLI_CMD_NONE) {
+            fprintf(f, "  %-22s %-18s ", u, cmds);
+            wrap(f, fl->help, 2 + 22 + 1 + 18 + 1);
+        } else {
+            fprintf(f, "  %-22s ", u);
+            wrap(f, fl->help, 2 + 22 + 1);
+        }
+    }
+}
+
+void cli_help(FILE *f, cli_cmd cmd)
+{
+    if (cmd != CLI_CMD_NONE) {
+        const cli_command *c = cli_command_find(cmd_name(cmd));
+        fprintf(f, "usage: refstorm %s %s%s[options]\n\n", c->name, c->args, *c->args ? " " : "");
+        wrap(f, c->help, 0);
+        fprintf(f, "\noptions:\n");
+        print_flags(f, cmd, false);
+        print_flags(f, cmd, true);
+        fprintf(f, "  %-22s %s\n", "--help, -h", "print this help");
+        return;
+    }
+    fprintf(f, "refstorm — concurrency stress tester for a free-threaded refcounting + GC "
+               "runtime\n\nusage:\n");
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        const cli_command *c = &cli_commands[i];
+        if (!c->internal)
+            fprintf(f, "  refstorm %s%s%s%s\n", c->name, *c->args ? " " : "", c->args,
+                    c->cmd == CLI_CMD_RUN || c->cmd == CLI_CMD_REPRO || c->cmd == CLI_CMD_SHRINK ||
+                            c->cmd == CLI_CMD_MUTANTS
+                        ? " [options]" : "");
+    }
+    fprintf(f, "\ncommands:\n");
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        if (cli_commands[i].internal)
+            continue;
+        fprintf(f, "  %-7s ", cli_commands[i].name);
+        wrap(f, cli_commands[i].help, 10);
+    }
+    fprintf(f, "\noptions (and the commands that take them):\n");
+    print_flags(f, CLI_CMD_NONE, false);
+    fprintf(f, "  %-22s %-18s %s\n", "--help, -h", "all", "print help and exit 0");
+    fprintf(f, "\n");
+    wrap(f, "seeds: trial i of a run uses scheduler seed SEED+i, so `repro` (or `run --seed "
+            "SEED+i --trials 1`) replays trial i alone.", 0);
+    fprintf(f, "\nexit codes:\n");
+    for (size_t i = 0; i < cli_nexit_codes; i++) {
+        fprintf(f, "  %d  ", cli_exit_codes[i].code);
+        wrap(f, cli_exit_codes[i].meaning, 5);
+    }
+    fprintf(f, "\ndebugging (for refstorm's own tests):\n");
+    print_flags(f, CLI_CMD_NONE, true);
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        if (!cli_commands[i].internal)
+            continue;
+        fprintf(f, "  %-22s %-18s ", cli_commands[i].name, "(command)");
+        wrap(f, cli_commands[i].help, 2 + 22 + 1 + 18 + 1);
+    }
+}
+
+/* text inside a Markdown table cell: a '|' would end the cell */
+static void md_cell(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+}
+
+static void md_flag_rows(FILE *f, bool debug)
+{
+    fprintf(f, "| flag | commands | meaning |\n|---|---|---|\n");
+    for (size_t i = 0; i < cli_nflags; i++) {
+        const cli_flag *fl = &cli_flags[i];
+        if (fl->debug != debug)
+            continue;
+        char u[48], cmds[64];
+        flag_usage(u, sizeof u, fl);
+        flag_cmds(cmds, sizeof cmds, fl);
+        if (fl->cmds == ALLCMDS)
+            snprintf(cmds, sizeof cmds, "all");
+        fprintf(f, "| `%s` | %s | ", u, cmds);
+        md_cell(f, fl->help);
+        fprintf(f, " |\n");
+    }
+}
+
+void cli_markdown(FILE *f)
+{
+    fprintf(f, "| command | what it does |\n|---|---|\n");
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        const cli_command *c = &cli_commands[i];
+        fprintf(f, "| `refstorm %s%s", c->name, *c->args ? " " : "");
+        md_cell(f, c->args);
+        fprintf(f, "` | ");
+        md_cell(f, c->help);
+        fprintf(f, " |\n");
+    }
+    fprintf(f, "\n");
+    md_flag_rows(f, false);
+    fprintf(f, "\nSeeds: trial i of a run uses scheduler seed SEED+i, so `repro` (or `run --seed "
+               "SEED+i --trials 1`) replays trial i alone.\n\nDebugging flags (used by "
+               "`tests/e2e/cli.sh` to make the supervisor's failure paths happen on "
+               "purpose):\n\n");
+    md_flag_rows(f, true);
+    fprintf(f, "\nExit codes:\n\n| code | meaning |\n|---|---|\n");
+    for (size_t i = 0; i < cli_nexit_codes; i++)
+        fprintf(f, "| %d | %s |\n", cli_exit_codes[i].code, cli_exit_codes[i].meaning);
+}

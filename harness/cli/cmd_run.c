@@ -1,0 +1,141 @@
+/* cmd_run.c — `refstorm run`: load the program (a .scn file, or a scenario of the registry
+ * generated into a temporary .scn file), run its trials in supervised workers (session.c),
+ * and end with a summary line.  Exit codes are base/vocab.h's.
+ *
+ * Seeds: trial i of a run uses scheduler seed SEED+i, where SEED is --seed or the program's
+ * own `seed`.  A generated scenario is built once per run, from --seed (default
+ * CMD_SCENARIO_SEED) and --threads, and carries that seed.  A finding records its seed and its
+ * program (repro.scn), so `repro` replays that one trial alone. */
+#include "commands.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "report.h"
+#include "scenario.h"
+#include "scn.h"
+#include "session.h"
+
+#define CMD_SCENARIO_SEED 1 /* a generated scenario's seed when --seed is not given */
+
+/* `run NAME`: generate the scenario into p and write it to a temporary .scn file (the workers
+ * read their program from a file); path receives its name.  -1 (message printed) if the name
+ * is unknown, the parameters are out of the scenario's range, or the file cannot be written. */
+static int generate_scenario(const cli_opts *o, program *p, char *path, size_t n)
+{
+    const scenario *sc = scenario_find(o->target);
+    if (sc == NULL) {
+        fprintf(stderr, "refstorm: run: unknown scenario '%s' (see `refstorm list`, or give a "
+                        "FILE.scn)\n", o->target);
+        return -1;
+    }
+    scenario_params sp = {.nthreads = cli_given(o, "threads") ? (int)o->threads : 0};
+    uint64_t seed = cli_given(o, "seed") ? o->seed : CMD_SCENARIO_SEED;
+    program *g = scenario_generate(sc, seed, &sp);
+    if (g == NULL) {
+        fprintf(stderr, "refstorm: run: scenario %s cannot be generated with %d threads "
+                        "(at least %d, at most %d)\n", sc->name, sp.nthreads, SCENARIO_MIN_THREADS,
+                PROG_MAX_THREADS);
+        return -1;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(path, n, "%s/refstorm-%s-XXXXXX.scn", tmp && *tmp ? tmp : "/tmp", sc->name);
+    int fd = mkstemps(path, 4);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    int bad = f == NULL || scn_print(g, f) < 0;
+    if (f && fclose(f) != 0)
+        bad = 1;
+    else if (f == NULL && fd >= 0)
+        close(fd);
+    if (bad) {
+        fprintf(stderr, "refstorm: run: cannot write the generated program %s: %s\n", path,
+                strerror(errno));
+        if (fd >= 0)
+            unlink(path);
+        path[0] = '\0';
+        scenario_program_free(g);
+        return -1;
+    }
+    /* the session's program is a copy: reports print it as repro.scn */
+    scn_error e;
+    int rc = scn_parse_file(path, p, &e);
+    scenario_program_free(g);
+    if (rc < 0) {
+        fprintf(stderr, "refstorm: run: the generated program does not parse back\n");
+        unlink(path);
+        path[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* The program of the run into s->prog (s->source names its file): -1 (message printed). */
+static int load(session *s, const cli_opts *o, char *gen_path, size_t n)
+{
+    bool file = strstr(o->target, ".scn") || strchr(o->target, '/') || access(o->target, F_OK) == 0;
+    if (!file) {
+        if (generate_scenario(o, &s->prog, gen_path, n) < 0)
+            return -1;
+        s->source = gen_path;
+    } else if (cli_given(o, "threads")) {
+        fprintf(stderr, "refstorm: run: --threads applies to generated scenarios; %s fixes "
+                        "its own threads\n", o->target);
+        return -1;
+    } else if (session_load_program(o->target, &s->prog) < 0) {
+        return -1;
+    }
+    return session_add_bugs(&s->prog, o->bugs);
+}
+
+static void summary(const session *s, const cli_opts *o, int rc)
+{
+    double el = mono_now_s() - s->t0;
+    FILE *out = o->json ? stderr : stdout;
+    fprintf(out, "refstorm: %s: %" PRIu64 " trials (%s, seeds %" PRIu64 "..), %" PRIu64
+                 " passed, %" PRIu64 " findings, %" PRIu64 " could not run, %.2f s, %.1f "
+                 "trials/s%s%s\n",
+            rc == EXIT_PASS ? "PASS" : rc == EXIT_FINDING ? "FINDINGS" : "ERROR",
+            s->done, mode_name(s->mode), s->seed, s->passed, s->findings, s->errors, el,
+            el > 0 ? (double)s->done / el : 0, s->findings ? "; reports in " : "",
+            s->findings ? s->run_dir : "");
+}
+
+int cmd_run(const cli_opts *o, const char *argv0)
+{
+    session s;
+    memset(&s, 0, sizeof s);
+    s.o = o;
+    s.argv0 = argv0;
+    s.command = report_shell_join(o->argc, o->argv);
+    s.source = o->target;
+    s.mode = o->mode;
+    s.depth = (int)o->depth;
+    s.selftest_crash = o->selftest_crash;
+    s.selftest_hang = o->selftest_hang;
+    char gen_path[4096] = "";
+    int rc = EXIT_USAGE;
+    if (load(&s, o, gen_path, sizeof gen_path) == 0) {
+        s.seed = cli_given(o, "seed") ? o->seed : s.prog.opt.seed;
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        snprintf(s.run_id, sizeof s.run_id, "%04d%02d%02d-%02d%02d%02d-%d", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)getpid());
+        snprintf(s.run_dir, sizeof s.run_dir, "%s/%s", o->report_dir, s.run_id);
+        rc = session_drive(&s, o->trials, o->time_s, session_watchdog(o, &s.prog), NULL, o->bugs);
+        if (!o->quiet && rc != EXIT_INTERNAL)
+            summary(&s, o, rc);
+    }
+    /* the one exit */
+    program_free(&s.prog);
+    free(s.command);
+    if (gen_path[0])
+        unlink(gen_path);
+    return rc;
+}

@@ -1,0 +1,156 @@
+/* sched_chaos.c — the `chaos` mode: free-running threads with seeded random perturbations.
+ *
+ * Everything of the free mode (relaxed start gate, default futex blocking, join) plus, at
+ * each schedule point, a decision drawn from the calling thread's own random stream
+ * (rng_seed(seed, thread index)): with probability chaos_permille/1000 the thread yields,
+ * busy-waits, or sleeps, the two delays uniform in [1, chaos_max_delay_ns] (≤ 50 µs by
+ * default).  This widens the race windows the runtime marks with RS_SCHED.  The decisions
+ * are reproducible per thread (same seed ⇒ same stream; each thread folds its decisions into
+ * a fingerprint the tests compare); the resulting timing is not. */
+#include "scheduler.h"
+
+#include <sched.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "rng.h"
+
+/* per-thread state, owned by program thread idx (read by others only after the join) */
+typedef struct chaos_thread {
+    rng r;
+    uint64_t fingerprint;
+    uint64_t perturbations;
+    char pad[64 - (sizeof(rng) + 16) % 64]; /* one owner per cache line */
+} chaos_thread;
+
+typedef struct chaos {
+    sched base;
+    chaos_thread *t;
+} chaos;
+
+sched_chaos_decision sched_chaos_decide(struct rng *r, unsigned permille, unsigned max_ns)
+{
+    sched_chaos_decision d = {SCHED_CHAOS_NONE, 0};
+    if (!rng_chance(r, permille))
+        return d;
+    switch (rng_below(r, 3)) {
+    case 0:
+        d.action = SCHED_CHAOS_YIELD;
+        break;
+    case 1:
+        d.action = SCHED_CHAOS_SPIN;
+        d.ns = (uint32_t)(1 + rng_below(r, max_ns));
+        break;
+    default:
+        d.action = SCHED_CHAOS_SLEEP;
+        d.ns = (uint32_t)(1 + rng_below(r, max_ns));
+        break;
+    }
+    return d;
+}
+
+static int64_t chaos_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void chaos_act(sched_chaos_decision d)
+{
+    switch (d.action) {
+    case SCHED_CHAOS_NONE:
+        break;
+    case SCHED_CHAOS_YIELD:
+        sched_yield();
+        break;
+    case SCHED_CHAOS_SPIN: {
+        int64_t until = chaos_now_ns() + d.ns;
+        while (chaos_now_ns() < until)
+            ;
+        break;
+    }
+    case SCHED_CHAOS_SLEEP: {
+        struct timespec ts = {0, (long)d.ns};
+        nanosleep(&ts, NULL);
+        break;
+    }
+    }
+}
+
+static void chaos_sched_point(void *ctx, const char *name)
+{
+    (void)name;
+    chaos *c = ctx;
+    int idx = sched_self_index(&c->base);
+    if (idx < 0)
+        return; /* not a program thread: the executor between trials */
+    chaos_thread *t = &c->t[idx];
+    sched_chaos_decision d =
+        sched_chaos_decide(&t->r, c->base.p.chaos_permille, c->base.p.chaos_max_delay_ns);
+    /* FNV-1a style fold of (action, ns) */
+    t->fingerprint = (t->fingerprint ^ ((uint64_t)d.action << 32 | d.ns)) * 0x100000001b3ull;
+    if (d.action != SCHED_CHAOS_NONE)
+        t->perturbations++;
+    chaos_act(d);
+}
+
+static sched *chaos_create(const sched_params *p)
+{
+    chaos *c = malloc(sizeof *c);
+    if (!c)
+        return NULL;
+    c->t = aligned_alloc(64, (size_t)p->nthreads * sizeof *c->t);
+    if (!c->t || sched_base_init(&c->base, &sched_chaos_ops, p) < 0) {
+        free(c->t);
+        free(c);
+        return NULL;
+    }
+    for (int i = 0; i < p->nthreads; i++) {
+        rng_seed(&c->t[i].r, p->seed, (uint64_t)i);
+        c->t[i].fingerprint = 0xcbf29ce484222325ull;
+        c->t[i].perturbations = 0;
+    }
+    return &c->base;
+}
+
+static void chaos_destroy(sched *s)
+{
+    chaos *c = (chaos *)s;
+    sched_base_fini(s);
+    free(c->t);
+    free(c);
+}
+
+static void chaos_fill_hooks(sched *s, rs_hooks *h)
+{
+    (void)s;
+    h->sched_point = chaos_sched_point;
+    h->wait = NULL;
+    h->wake = NULL;
+}
+
+uint64_t sched_chaos_fingerprint(sched *s, int idx, uint64_t *perturbations)
+{
+    if (s->ops != &sched_chaos_ops || idx < 0 || idx >= s->p.nthreads) {
+        if (perturbations)
+            *perturbations = 0;
+        return 0;
+    }
+    chaos *c = (chaos *)s;
+    if (perturbations)
+        *perturbations = c->t[idx].perturbations;
+    return c->t[idx].fingerprint;
+}
+
+const sched_ops sched_chaos_ops = {
+    .mode = MODE_CHAOS,
+    .create = chaos_create,
+    .destroy = chaos_destroy,
+    .fill_hooks = chaos_fill_hooks,
+    .thread_begin = sched_free_thread_begin,
+    .thread_end = sched_free_thread_end,
+    .start = sched_free_start,
+    .join_wait_program = NULL,
+    .collect = NULL,
+};
