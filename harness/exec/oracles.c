@@ -2,7 +2,7 @@
  * that no runtime validator states, checked from the runtime's observation events
  * (hooks.h: RS_EV_GC_HANDLE, RS_EV_GC_BEGIN) against what the program did.
  *
- * Exp "gc-disabled" (SPEC §7.5, gh-129533): no HEAP collection starts after a `gc_disable`
+ * Exp "gc-disabled" (model.md §7.5, gh-129533): no HEAP collection starts after a `gc_disable`
  * that happened before it, until the next `gc_enable`.  The trial keeps one word,
  * toggle = generation << 1 | disabled: `gc_disable` stores (gen+1, disabled) after the
  * runtime's disable returned, `gc_enable` stores (gen+1, enabled) before the runtime's enable
@@ -15,7 +15,7 @@
  * the second read cannot see the snapshot's word.  A collection that began before a
  * concurrent disable is not flagged: its snapshot predates D's store.
  *
- * Ctr "gc-schedule" (SPEC §7.5, gh-114746): a HEAP collection begins only when young.count
+ * Ctr "gc-schedule" (model.md §7.5, gh-114746): a HEAP collection begins only when young.count
  * exceeds long_lived_total / 4 (scaling on, t1 ≠ 0), and every young.count came out of
  * disjoint positive flushes, so over a trial Σ (long_lived_total / 4 + 1) over HEAP
  * collections ≤ rs_gc_flushed_positive().  long_lived_total is read at RS_EV_GC_BEGIN, where
@@ -23,7 +23,7 @@
  * programs whose t1 is never 0 (option and every gc_threshold op): then the bound holds
  * whatever the thresholds are changed to meanwhile.
  *
- * Both oracles stop at the end check: shutdown enables the GC by itself (SPEC §4 step 3). */
+ * Both oracles stop at the end check: shutdown enables the GC by itself (model.md §4 step 3). */
 #include "exec_internal.h"
 
 #include <inttypes.h>

@@ -135,7 +135,7 @@ typedef struct prog_thread {
 } prog_thread;
 
 typedef struct prog_options {
-    /* runtime options (SPEC §0.3) */
+    /* runtime options (model.md §0.3) */
     bool immortalize_deferred, freelists, gc_enabled, validate;
     uint32_t gc_threshold[3];
     uint32_t trash_depth;
