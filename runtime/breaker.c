@@ -94,6 +94,9 @@ int rs_async_exc_set(uintptr_t tid, void *token)
     }
     /* acq_rel: pairs with the target's exchange in rs_poll */
     rs_atomic_exchange_acq_rel_ptr(&t->async_exc, token);
+    /* the window of issue 17: the token is stored, the bit not yet set; a poll here takes
+     * the token, and the bit set next then finds an empty slot (a stale bit) */
+    RS_SCHED("breaker.async_exc.stored");
     rs_eval_breaker_set(t, RS_EB_ASYNC_EXC);
     rs_head_unlock();
     return 0;
