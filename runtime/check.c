@@ -156,6 +156,9 @@ static bool check_threads(world_ctx *c)
             return rs_violate(c->v, "E2", NULL,
                               "thread %lu has %zu objects queued for merging but no EXPLICIT_MERGE request",
                               (unsigned long)t->id, rs_objstack_len(&t->brc.objects_to_merge));
+        /* E3: every ASYNC_EXC bit the thread saw was set by a send to it (rs_poll keeps the
+         * ledger).  A stale bit over an empty slot, left by a send whose exception an earlier
+         * poll took, is such a bit: it raises nothing and is not counted (issue 17) */
         if (t->spurious_interrupts != 0)
             return rs_violate(c->v, "E3", NULL,
                               "thread %lu was interrupted %lu time(s) by an ASYNC_EXC not sent to it",

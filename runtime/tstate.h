@@ -56,6 +56,7 @@ struct rs_tstate {
     RS_ATOMIC(uintptr_t) thread_id;    /* 0 until bound; relaxed */
     RS_ATOMIC(uintptr_t) eval_breaker; /* events | version; set = OR, clear = AND */
     RS_ATOMIC(void *) async_exc;       /* pending async exception token (exchange) */
+    RS_ATOMIC(uint64_t) async_exc_sent; /* rs_async_exc_set calls that targeted this state (E3) */
     RS_ATOMIC(int) heap_initialized;   /* release store at the end of bind; acquire load by walkers */
 
     rs_brc_state brc;
@@ -83,7 +84,9 @@ struct rs_tstate {
     bool is_main;
     bool cleared;
     bool objects_cleared;              /* lifecycle: exit steps 1–4 done (shutdown runs them early) */
-    uint64_t spurious_interrupts;      /* ASYNC_EXC seen with no exception (E3) */
+    uint64_t async_exc_seen;           /* polls that saw ASYNC_EXC, each paid by one send (E3) */
+    uint64_t spurious_interrupts;      /* ASYNC_EXC bits no send to this state explains (E3);
+                                        * a stale bit over an empty slot is not one (issue 17) */
     uint64_t merges;                   /* owner merges run (statistics) */
 };
 
