@@ -17,8 +17,8 @@
 #include "brc.h"
 
 #include "bugs.h"
-#include "fatal.h"
-#include "hooks.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 

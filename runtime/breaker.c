@@ -6,8 +6,8 @@
  * each bit before running its handler, so a request made during the handler is not lost.
  * The eval-breaker-global mutant routes every operation to one runtime-wide word. */
 #include "bugs.h"
-#include "fatal.h"
-#include "hooks.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 

@@ -7,7 +7,7 @@ RS_ATOMIC(uint8_t) rs_bugs_on[RS_BUG_COUNT > 0 ? RS_BUG_COUNT : 1];
 
 static const struct { const char *name, *desc; } bug_table[] = {
 #define RS_BUG(id, name, desc) {name, desc},
-#include "bugs.def"
+#include "rs/bugs.def"
 #undef RS_BUG
 };
 

@@ -11,11 +11,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 
 typedef enum rs_bug_id {
 #define RS_BUG(id, name, desc) RS_BUG_##id,
-#include "bugs.def"
+#include "rs/bugs.def"
 #undef RS_BUG
     RS_BUG_COUNT
 } rs_bug_id;

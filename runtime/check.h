@@ -16,9 +16,9 @@
 
 #include <stdbool.h>
 
-#include "object.h"
+#include "rs/object.h"
 #include "tstate.h"
-#include "violation.h"
+#include "rs/violation.h"
 
 bool rs_check_object(const rs_object *o, rs_violation *v);
 bool rs_check_world(rs_violation *v);

@@ -9,7 +9,7 @@
 #include "code.h"
 
 #include "deferred.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
 #include "immortal.h"
 #include "tstate.h"

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "frame.h"
-#include "object.h"
+#include "rs/object.h"
 
 #define RS_CODE_MAX_CONSTS 8
 

@@ -14,7 +14,7 @@
 #include "objects.h"
 #include "typeid.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "tstate.h"
 
 rs_type rs_container_type = {

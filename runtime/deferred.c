@@ -9,7 +9,7 @@
 #include "deferred.h"
 
 #include "code.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "immortal.h"
 #include "runtime.h"
 

@@ -25,8 +25,8 @@
 
 #include <stdbool.h>
 
-#include "object.h"
-#include "violation.h"
+#include "rs/object.h"
+#include "rs/violation.h"
 
 /* Creation (owner, shared 0, count 1): immortalise if `immortalize_deferred` is on and
  * rt.immortalize == 1, else set DEFERRED and add the bias. */

@@ -9,9 +9,9 @@
 #include "delayed.h"
 
 #include "bugs.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "qsbr.h"
 #include "runtime.h"
 #include "tstate.h"

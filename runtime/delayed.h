@@ -22,10 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 #include "lock.h"
-#include "object.h"
-#include "violation.h"
+#include "rs/object.h"
+#include "rs/violation.h"
 
 #define RS_DELAYED_CHUNK_BYTES 4096
 #define RS_DELAYED_CHUNK_ITEMS 254

@@ -1,15 +1,7 @@
-/* fatal.h — the one routine for broken invariants.  Prints without allocating (write(2)) and
- * calls abort(), never exit(): sanitizers and libFuzzer must see the crash. */
-#ifndef RS_FATAL_H
-#define RS_FATAL_H
-
-#include <stdbool.h>
-
-_Noreturn void rs_fatal(const char *what, const void *obj);
-_Noreturn void rs_fatal_at(const char *file, int line, const char *expr);
-
-/* RS_ASSERT: checked in every build (cheap checks only); RS_DEBUG_ASSERT: only when the
- * runtime's `validate` option is on (expensive or hot-path checks). */
-#define RS_ASSERT(e) ((e) ? (void)0 : rs_fatal_at(__FILE__, __LINE__, #e))
-
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/fatal.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
 #endif
+/* fatal.h — TRANSITION shim: this header moved to runtime/include/rs/fatal.h.  It only forwards,
+ * for code outside runtime/ that still includes it by its old path ("../runtime/fatal.h");
+ * delete it once nothing does (scripts/gen-build, TRANSITION).  Include "rs/fatal.h". */
+#include "rs/fatal.h"

@@ -15,7 +15,7 @@
  * makes the destructor resurrect at most once. */
 #include "objects.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "gc.h"
 #include "runtime.h"
 #include "tstate.h"

@@ -15,9 +15,9 @@
 
 #include "bugs.h"
 #include "code.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "tstate.h"
 
 #define RS_DATA_CHUNK_BYTES 4096

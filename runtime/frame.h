@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 
 typedef struct rs_object rs_object;
 typedef struct rs_tstate rs_tstate;

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 
 #include "bugs.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
-#include "object.h"
+#include "rs/object.h"
 #include "runtime.h"
 #include "tstate.h"
 

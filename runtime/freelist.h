@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "violation.h"
+#include "rs/violation.h"
 
 typedef struct rs_freelist {
     void *head;       /* chain through the block's first word */

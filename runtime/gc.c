@@ -10,8 +10,8 @@
 #include "gc_internal.h"
 
 #include "bugs.h"
-#include "fatal.h"
-#include "hooks.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 

@@ -25,8 +25,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "atomic.h"
-#include "violation.h"
+#include "rs/atomic.h"
+#include "rs/violation.h"
 
 typedef struct rs_tstate rs_tstate;
 typedef struct rs_object rs_object;

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "check.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "gc_internal.h"
 #include "runtime.h"
 #include "tstate.h"

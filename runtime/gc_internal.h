@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "gc.h"
-#include "object.h"
+#include "rs/object.h"
 #include "objstack.h"
 
 /* One collection's state (lives on the collector's stack). */

@@ -16,7 +16,7 @@
 #include "gc_internal.h"
 
 #include "bugs.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "deferred.h"
 #include "frame.h"
 #include "freelist.h"
@@ -24,7 +24,7 @@
 #include "typeobj.h"
 #include "heap.h"
 #include "objects.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 

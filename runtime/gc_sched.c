@@ -11,7 +11,7 @@
  * total work stays linear in the allocations. */
 #include "bugs.h"
 #include "gc.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 

@@ -29,8 +29,8 @@
 #include <jemalloc/jemalloc.h>
 #endif
 
-#include "fatal.h"
-#include "hooks.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)

@@ -32,9 +32,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 #include "lock.h"
-#include "violation.h"
+#include "rs/violation.h"
 
 #define RS_PAGE_SHIFT 16
 #define RS_PAGE_SIZE ((size_t)1 << RS_PAGE_SHIFT)   /* 64 KiB */

@@ -1,5 +1,5 @@
 /* hooks.c — the hook table and its defaults (futex blocking, no faults, no schedule). */
-#include "hooks.h"
+#include "rs/hooks.h"
 
 #include <errno.h>
 #include <linux/futex.h>

@@ -16,9 +16,9 @@
 #include "immortal.h"
 
 #include "bugs.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 
 /* mutant only: per-thread saved values of the historical save/clear/restore scheme */

@@ -14,8 +14,8 @@
 
 #include <stdbool.h>
 
-#include "atomic.h"
-#include "violation.h"
+#include "rs/atomic.h"
+#include "rs/violation.h"
 
 typedef struct rs_tstate rs_tstate;
 

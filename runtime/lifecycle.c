@@ -30,10 +30,10 @@
 #include <stdlib.h>
 
 #include "code.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "freelist.h"
 #include "heap.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "objects.h"
 
 /* ---- step 1 ---- */

@@ -18,7 +18,7 @@
  * replaces the buffer sets SHARED itself first: the owner may be reading it lock-free. */
 #include "objects.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
 #include "runtime.h"
 #include "tstate.h"

@@ -30,8 +30,8 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "fatal.h"
-#include "hooks.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
 
 #define RS_LOT_BUCKETS 256          /* power of two */
 #define RS_LOT_SPIN 100             /* busy probes of a bucket lock before sched_yield */

@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 
 typedef struct rs_mutex { RS_ATOMIC(uint8_t) v; } rs_mutex;
 #define RS_MUTEX_INIT {0}

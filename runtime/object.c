@@ -4,9 +4,9 @@
  * is initialised by rs_new_reference with relaxed atomic stores, because lock-free readers
  * (rs_try_incref on a stale pointer) may still probe a recycled block; the creator publishes
  * the object afterwards with a release store, a lock or an RMW. */
-#include "object.h"
+#include "rs/object.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "freelist.h" /* freelist: the alloc/free seam */
 #include "heap.h"
 #include "runtime.h"

@@ -23,8 +23,8 @@
 #include <stdint.h>
 
 #include "lock.h"
-#include "object.h"
-#include "violation.h"
+#include "rs/object.h"
+#include "rs/violation.h"
 
 /* ---- the per-object lock (ob_mutex, SPEC §8.2) ----
  * ob_mutex is one atomic byte at offset 10; rs_mutex is a struct of exactly one atomic byte,

@@ -1,9 +1,9 @@
 /* objstack.c — chunked stacks of object pointers (see objstack.h). */
 #include "objstack.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "tstate.h"
 
 static rs_heap_tld *caller_tld(void)

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "object.h"
+#include "rs/object.h"
 
 #define RS_OBJSTACK_CHUNK_ITEMS 254
 

@@ -27,10 +27,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 #include "lock.h"
-#include "object.h"
-#include "violation.h"
+#include "rs/object.h"
+#include "rs/violation.h"
 
 #define RS_QSBR_OFFLINE ((int64_t)0)
 #define RS_QSBR_INITIAL ((int64_t)1)

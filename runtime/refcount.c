@@ -12,9 +12,9 @@
  * (B4: exactly once). */
 #include "bugs.h"
 #include "brc.h"
-#include "fatal.h"
-#include "hooks.h"
-#include "object.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
+#include "rs/object.h"
 #include "runtime.h"
 
 _Thread_local char rs__tid_anchor;

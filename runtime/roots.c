@@ -9,7 +9,7 @@
  * slot changed meanwhile (the slot's own reference keeps its current value alive). */
 #include "objects.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "runtime.h"
 
 static RS_ATOMIC(void *) *slot(RS_ATOMIC(void *) *table, int i)

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 
 rs_runtime rs_rt;
 

@@ -8,8 +8,8 @@
  *
  * A thread is stopped only once the requester's CAS succeeded or it suspended itself; a state
  * created during the pause starts SUSPENDED and is not counted. */
-#include "fatal.h"
-#include "hooks.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 

@@ -15,9 +15,9 @@
 #include "objects.h"
 
 #include "bugs.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 

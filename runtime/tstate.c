@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "bugs.h"
-#include "fatal.h"
-#include "hooks.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
 #include "immortal.h" /* deferred branch */
 #include "runtime.h"
 

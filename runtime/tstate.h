@@ -26,7 +26,7 @@
 #include "freelist.h"
 #include "gc.h"
 #include "heap.h"
-#include "object.h"
+#include "rs/object.h"
 #include "trash.h"
 #include "typeid.h"
 

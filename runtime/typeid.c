@@ -15,10 +15,10 @@
 #include <string.h>
 
 #include "bugs.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
-#include "hooks.h"
-#include "object.h"
+#include "rs/hooks.h"
+#include "rs/object.h"
 #include "runtime.h"
 #include "tstate.h"
 

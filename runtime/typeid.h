@@ -27,9 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 #include "lock.h"
-#include "violation.h"
+#include "rs/violation.h"
 
 #define RS_INVALID_UNIQUE_ID ((uintptr_t)0)
 #define RS_TYPEID_POOL_MIN 8

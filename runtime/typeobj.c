@@ -9,7 +9,7 @@
 #include "typeobj.h"
 #include "deferred.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "runtime.h"
 #include "tstate.h"
 #include "typeid.h"

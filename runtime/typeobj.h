@@ -14,7 +14,7 @@
 
 #include <stdbool.h>
 
-#include "object.h"
+#include "rs/object.h"
 
 /* the metatype of heap types (static, immortal) */
 extern rs_type rs_heaptype_type;

@@ -18,7 +18,7 @@
  * the callbacks (rs_rt.stats.callbacks_run += 1) after the unlock. */
 #include "objects.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
 #include "runtime.h"
 

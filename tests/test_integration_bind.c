@@ -21,7 +21,7 @@
 #include "integration_child.h"
 
 #include "gc.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "objects.h"
 #include "tstate.h"
 

@@ -19,8 +19,8 @@
 #include "support.h"
 #include "integration_child.h"
 
-#include "hooks.h"
-#include "object.h"
+#include "rs/hooks.h"
+#include "rs/object.h"
 #include "tstate.h"
 
 /* ---- RT: a forced lost update ---- */

@@ -18,8 +18,8 @@
 #include <sched.h>
 #include <time.h>
 
-#include "../runtime/atomic.h"
-#include "../runtime/hooks.h"
+#include "rs/atomic.h"
+#include "rs/hooks.h"
 #include "../runtime/lock.h"
 
 #define POLL_CAP_NS (10 * 1000000000LL)

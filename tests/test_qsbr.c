@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "support.h"
 
 static uint64_t ctr(RS_ATOMIC(uint64_t) *c) { return rs_atomic_load_relaxed_u64(c); }

@@ -21,8 +21,8 @@
 
 #include "../harness/rng.h"
 #include "scheduler.h"
-#include "../runtime/atomic.h"
-#include "../runtime/hooks.h"
+#include "rs/atomic.h"
+#include "rs/hooks.h"
 
 #define MAXT 8
 #define LOOP_N 200

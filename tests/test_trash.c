@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "objects.h"
 #include "support.h"
 

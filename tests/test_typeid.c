@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "support.h"
 #include "typeobj.h"
 

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 
 extern _Thread_local RS_ATOMIC(intptr_t) *rs__reftotal_slot;
 void rs_reftotal_slow(intptr_t n);

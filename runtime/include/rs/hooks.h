@@ -1,0 +1,82 @@
+/* hooks.h — the runtime's one seam towards whoever drives it.
+ *
+ * The runtime never blocks, never yields at a critical window and never allocates without
+ * asking this table first.  With no hooks installed (rs_hooks_install(NULL)) the defaults
+ * apply: schedule points do nothing, blocking uses the Linux futex syscall, no allocation
+ * fails.  A driver installs its own table to control scheduling (pct, chaos) and to inject
+ * allocation failures.
+ *
+ * Blocking protocol (futex-like, on a 32-bit word):
+ *   wait(addr, expected, timeout_ns): return at once if *addr != expected, else sleep until a
+ *       wake on addr, the timeout (timeout_ns < 0: none), or spuriously.  Returns 0 when woken
+ *       or the value differed, -1 on timeout.  Callers re-check their condition.
+ *   wake(addr, n): wake up to n waiters of addr (n = INT32_MAX: all).
+ * The parking lot (lock.c) is the only caller: every mutex, event and stop-the-world wait of
+ * the runtime therefore reaches these two hooks.
+ *
+ * Schedule points: RS_SCHED("brc.queue.after_lookup") marks a critical window.  Names are
+ * string literals (pointer-stable), dotted "<module>.<window>".
+ *
+ * Fault points: rs_fault("alloc.object") returns true if the allocation must fail.
+ *
+ * Observation points: rs_hook_event(RS_EV_..., arg) tells the driver that something happened,
+ * so its oracles can check an expectation against the effect (e.g. "no HEAP collection after
+ * a disable that happened before it").  An event hook only reads; it must not block, yield,
+ * allocate runtime objects or call back into the runtime. */
+#ifndef RS_HOOKS_H
+#define RS_HOOKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct rs_hooks {
+    void *ctx;
+    /* a named critical window; may yield, sleep or switch threads */
+    void (*sched_point)(void *ctx, const char *name);
+    /* futex-like blocking, see above */
+    int (*wait)(void *ctx, uint32_t *addr, uint32_t expected, int64_t timeout_ns);
+    void (*wake)(void *ctx, uint32_t *addr, int n);
+    /* true ⇒ the allocation (or fallible step) named `site` fails */
+    bool (*fault)(void *ctx, const char *site);
+    /* an observation point, see rs_hook_event below */
+    void (*event)(void *ctx, int event, int64_t arg);
+} rs_hooks;
+
+/* The events (arg in parentheses):
+ *   RS_EV_GC_HANDLE  a thread handles its GC_SCHEDULED bit, before it re-checks `enabled` (0)
+ *   RS_EV_GC_BEGIN   a collection has claimed the collector, before its first STW (reason) */
+enum { RS_EV_GC_HANDLE = 1, RS_EV_GC_BEGIN = 2 };
+
+/* Install a hook table (copied); NULL restores the defaults.  Not thread-safe: install before
+ * the threads that use it start, and remove after they are joined. */
+void rs_hooks_install(const rs_hooks *hooks);
+const rs_hooks *rs_hooks_current(void);
+
+extern rs_hooks rs_hooks_active;
+
+static inline void rs_sched_point(const char *name)
+{
+    if (rs_hooks_active.sched_point)
+        rs_hooks_active.sched_point(rs_hooks_active.ctx, name);
+}
+#define RS_SCHED(name) rs_sched_point(name)
+
+static inline bool rs_fault(const char *site)
+{
+    return rs_hooks_active.fault && rs_hooks_active.fault(rs_hooks_active.ctx, site);
+}
+
+static inline void rs_hook_event(int event, int64_t arg)
+{
+    if (rs_hooks_active.event)
+        rs_hooks_active.event(rs_hooks_active.ctx, event, arg);
+}
+
+int rs_hook_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns);
+void rs_hook_wake(uint32_t *addr, int n);
+
+/* the default futex implementations (usable by hook tables that wrap them) */
+int rs_futex_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns);
+void rs_futex_wake(uint32_t *addr, int n);
+
+#endif
