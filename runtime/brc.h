@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/brc.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* brc.h — biased reference counting: the merge queues (SPEC §2.2).
  *
  * A non-owner whose decref would make the shared count negative hands its reference to the

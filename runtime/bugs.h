@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/bugs.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* bugs.h — the bug-injection registry (mutants).
  *
  * Each row of bugs.def is a named switch consulted at the one site it changes:

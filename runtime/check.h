@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/check.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* check.h — the runtime's validators (SPEC §12).  Each returns true when the invariant holds,
  * else false with an rs_violation naming it.  They never abort.
  *

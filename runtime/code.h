@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/code.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* code.h — code objects, functions and generators (SPEC §0.1).  Owned by code.c.
  *
  * All three are GC objects (RS_TPFLAGS_GC, allocated tracked in the GC heap).  Code objects

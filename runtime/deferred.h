@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/deferred.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* deferred.h — deferred reference counting (SPEC §3.1, §3.4) and the stack validators.
  * Owned by deferred.c (deferral) and stackcheck.c (validators).
  *

@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/delayed.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* delayed.h — QSBR-delayed frees of MEM-heap blocks (SPEC §11, CPython: _PyMem_FreeDelayed).
  *
  * A block that lock-free readers may still hold (e.g. a SHARED list's replaced item buffer)

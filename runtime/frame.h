@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/frame.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* frame.h — stack references, per-thread interpreter stacks and frames (SPEC §3.2, §3.3).
  * Owned by frame.c.
  *

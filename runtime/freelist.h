@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/freelist.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* freelist.h — per-thread unified freelists (SPEC §6).  Owned by freelist.c.
  *
  * Each thread state embeds `freelists` (ts->freelists): singly linked stacks of dead blocks,

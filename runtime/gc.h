@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/gc.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* gc.h — the garbage collector (SPEC §7): state, API, scheduling and validators.
  *
  * A non-generational stop-the-world mark-and-sweep collector over every GC heap (gc.c drives

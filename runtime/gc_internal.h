@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/gc_internal.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* gc_internal.h — what the collector's driver (gc.c), its phases (gc_phases.c) and its
  * validators (gc_check.c) share: the per-collection state, the worklists threaded through
  * ob_tid, the header helpers of SPEC §7.1, and one function per phase.  Not for other modules. */

@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/heap.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* heap.h — per-thread heaps of pages with size classes (SPEC §0.2).
  *
  * Each thread state owns three heaps: MEM (buffers, chunks, tables), OBJECT (untracked

@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/immortal.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* immortal.h — temporary immortalisation of deferred objects (SPEC §3.6).  Owned by
  * immortal.c.
  *

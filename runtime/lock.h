@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/lock.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* lock.h — parking lot, mutex and one-shot event (SPEC §8.2).
  *
  * Parking lot: address-hashed buckets, each a raw spin lock (never held across a wait or a

@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/objects.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* objects.h — the GC-tracked object kinds of SPEC §0.1 that hold references: containers,
  * lists, finalizables, weakrefs; the root slots; the per-object lock.
  *

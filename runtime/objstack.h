@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/objstack.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* objstack.h — stacks of object pointers in chunks (SPEC §2.2), used by the BRC merge queues
  * and (later) the GC's worklists.  Chunks come from the calling thread's MEM heap; a push
  * that needs a chunk passes the fault point "objstack.chunk" and can fail.  A stack is owned

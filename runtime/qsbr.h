@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/qsbr.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* qsbr.h — quiescent-state-based reclamation (SPEC §11): when may a block that readers might
  * still hold be freed?
  *

@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/runtime.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* runtime.h — the runtime singleton: options, thread list, stop-the-world state, BRC table,
  * reference totals and statistics; init and shutdown (SPEC §4).
  *

@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/tstate.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* tstate.h — thread states (SPEC §8): create, bind, attach/detach, suspend, exit.
  *
  * A thread state is created by a parent (rs_tstate_new), then bound on its own OS thread

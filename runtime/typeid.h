@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/typeid.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* typeid.h — per-thread heap-type reference counts and the type-id pool (SPEC §5).
  * Owned by typeid.c.
  *

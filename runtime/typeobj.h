@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/typeobj.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* typeobj.h — heap type objects and their instances (SPEC §0.1, §5).  Owned by typeobj.c.
  *
  * A heap type is an object in the GC heap (tracked; its own type is the static metatype
