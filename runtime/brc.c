@@ -1,4 +1,4 @@
-/* brc.c — biased reference counting merge queues (SPEC §2.2).
+/* brc.c — biased reference counting merge queues (model.md §2.2).
  *
  * Table: RS_BRC_NUM_BUCKETS buckets, each {mutex; list of thread states}.  A bucket's mutex
  * guards its list and the shared queues (objects_to_merge) of the threads on it.
@@ -17,8 +17,8 @@
 #include "brc.h"
 
 #include "bugs.h"
-#include "fatal.h"
-#include "hooks.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 

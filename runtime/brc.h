@@ -1,4 +1,7 @@
-/* brc.h — biased reference counting: the merge queues (SPEC §2.2).
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/brc.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* brc.h — biased reference counting: the merge queues (model.md §2.2).
  *
  * A non-owner whose decref would make the shared count negative hands its reference to the
  * owner instead: it marks the object QUEUED, pushes it onto the owner's shared queue (found in

@@ -1,4 +1,4 @@
-/* breaker.c — the per-thread eval breaker and rs_poll (SPEC §9).
+/* breaker.c — the per-thread eval breaker and rs_poll (model.md §9).
  *
  * Each thread state has its own breaker word: low 8 bits are event bits, the rest a version.
  * Set = atomic OR on the TARGET's word, clear = atomic AND of that bit only, test = relaxed
@@ -8,8 +8,8 @@
  * raises nothing and is not an interrupt (issue 17; docs/decisions/async-exc.md).
  * The eval-breaker-global mutant routes every operation to one runtime-wide word. */
 #include "bugs.h"
-#include "fatal.h"
-#include "hooks.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 
@@ -57,7 +57,7 @@ int rs_poll(rs_tstate *ts, void **exc_out)
     }
     if (eb & RS_EB_GC_SCHEDULED) {
         rs_eval_breaker_clear(ts, RS_EB_GC_SCHEDULED);
-        rs_gc_handle_scheduled(ts); /* gc: SPEC §7.5 */
+        rs_gc_handle_scheduled(ts); /* gc: model.md §7.5 */
     }
     if (eb & RS_EB_ASYNC_EXC) {
         /* Clear the bit, then take the exception: the order of the other bits (and of
@@ -92,7 +92,7 @@ int rs_poll(rs_tstate *ts, void **exc_out)
     if (exc_out)
         *exc_out = exc;
 quiescent:
-    /* qsbr branch (SPEC §9 tail): report quiescence, then drain the runtime delayed queue if
+    /* qsbr branch (model.md §9 tail): report quiescence, then drain the runtime delayed queue if
      * it has work (try-lock inside) */
     rs_qsbr_quiescent(ts);
     rs_delayed_process_runtime(ts);
@@ -102,9 +102,7 @@ quiescent:
 int rs_async_exc_set(uintptr_t tid, void *token)
 {
     rs_head_lock();
-    rs_tstate *t = rs_rt.threads;
-    while (t && rs_atomic_load_relaxed_uptr(&t->thread_id) != tid)
-        t = t->next;
+    rs_tstate *t = rs_tstate_find_locked(tid);
     if (t == NULL) {
         rs_head_unlock();
         return -1;

@@ -1,3 +1,6 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/bugs.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* bugs.h — the bug-injection registry (mutants).
  *
  * Each row of bugs.def is a named switch consulted at the one site it changes:
@@ -8,14 +11,15 @@
 #ifndef RS_BUGS_H
 #define RS_BUGS_H
 
+#include "rs/debug.h"
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 
 typedef enum rs_bug_id {
 #define RS_BUG(id, name, desc) RS_BUG_##id,
-#include "bugs.def"
+#include "rs/bugs.def"
 #undef RS_BUG
     RS_BUG_COUNT
 } rs_bug_id;
@@ -24,11 +28,6 @@ extern RS_ATOMIC(uint8_t) rs_bugs_on[RS_BUG_COUNT > 0 ? RS_BUG_COUNT : 1];
 
 static inline bool rs_bug(rs_bug_id b) { return rs_atomic_load_relaxed_u8(&rs_bugs_on[b]) != 0; }
 
-size_t rs_bug_count(void);
-const char *rs_bug_name(size_t i);
-const char *rs_bug_desc(size_t i);
-/* Switch a bug by name; returns 0, or -1 if no bug has that name. */
-int rs_bug_set(const char *name, bool on);
-void rs_bug_clear_all(void);
+/* the registry by name (rs_bug_count, rs_bug_name, rs_bug_set, ...): rs/debug.h */
 
 #endif

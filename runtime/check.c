@@ -1,6 +1,6 @@
 /* check.c — validators for the header, heaps, BRC queues, eval breakers and reference totals.
  *
- * Every check states the equation of SPEC.md it verifies and reports the first object or
+ * Every check states the equation of docs/model.md it verifies and reports the first object or
  * thread that breaks it.  Whole-world checks run under stop-the-world: no thread is inside a
  * refcount operation then (threads stop only at polls, detach points, or inside runtime
  * waits that hold no object half-updated). */

@@ -1,4 +1,7 @@
-/* check.h — the runtime's validators (SPEC §12).  Each returns true when the invariant holds,
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/check.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* check.h — the runtime's validators (model.md §12).  Each returns true when the invariant holds,
  * else false with an rs_violation naming it.  They never abort.
  *
  *   rs_check_object      H1, H3, H4, H5 (ob_tid is 0 or some bound thread's id), Vfree —
@@ -14,14 +17,14 @@
 #ifndef RS_CHECK_H
 #define RS_CHECK_H
 
+#include "rs/debug.h"
 #include <stdbool.h>
 
-#include "object.h"
+#include "rs/object.h"
 #include "tstate.h"
-#include "violation.h"
+#include "rs/violation.h"
 
 bool rs_check_object(const rs_object *o, rs_violation *v);
-bool rs_check_world(rs_violation *v);
-bool rs_check_runtime(rs_tstate *ts, rs_violation *v);
+/* rs_check_world, rs_check_runtime: rs/debug.h */
 
 #endif

@@ -1,7 +1,7 @@
-/* code.c — code objects, functions and generators (SPEC §0.1): construction (deferred from
+/* code.c — code objects, functions and generators (model.md §0.1): construction (deferred from
  * birth: rs_set_deferred), traversal for the GC, clearing and destruction.
  *
- * Compiling a code object runs inside an immortalisation suppression scope (SPEC §3.6): the
+ * Compiling a code object runs inside an immortalisation suppression scope (model.md §3.6): the
  * code object and its constants are built while no immortalisation pass can run and while
  * set_deferred does not immortalise, so they are mortal when compilation returns.
  * A generator owns one frame (a MEM block) built by rs_frame_init exactly like a thread frame
@@ -9,7 +9,7 @@
 #include "code.h"
 
 #include "deferred.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
 #include "immortal.h"
 #include "tstate.h"
@@ -224,3 +224,5 @@ rs_object *rs_gen_new(rs_object *code, int behaviour)
     g->behaviour = behaviour;
     return &g->ob_base;
 }
+
+bool rs_is_code(const rs_object *o) { return o->ob_type == &rs_code_type; }

@@ -1,4 +1,7 @@
-/* code.h — code objects, functions and generators (SPEC §0.1).  Owned by code.c.
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/code.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* code.h — code objects, functions and generators (model.md §0.1).  Owned by code.c.
  *
  * All three are GC objects (RS_TPFLAGS_GC, allocated tracked in the GC heap).  Code objects
  * and functions are always deferred (set_deferred at creation: the shared count carries
@@ -16,10 +19,11 @@
 #ifndef RS_CODE_H
 #define RS_CODE_H
 
+#include "rs/api.h"
 #include <stdint.h>
 
 #include "frame.h"
-#include "object.h"
+#include "rs/object.h"
 
 #define RS_CODE_MAX_CONSTS 8
 
@@ -35,8 +39,7 @@ typedef struct rs_function {
     rs_object *globals;   /* strong, or NULL */
 } rs_function;
 
-/* generator behaviours (SPEC §0.1); only FIN_NONE is implemented so far */
-enum { RS_GEN_FIN_NONE = 0 };
+/* generator behaviours (model.md §0.1): only RS_GEN_FIN_NONE (rs/api.h) is implemented */
 
 typedef struct rs_gen {
     rs_object ob_base;
@@ -44,18 +47,10 @@ typedef struct rs_gen {
     int behaviour;
 } rs_gen;
 
-extern rs_type rs_code_type, rs_function_type, rs_gen_type;
+extern rs_type rs_code_type, rs_gen_type; /* rs_function_type: rs/api.h */
+_Static_assert(RS_CODE_MAX_CONSTS == 8, "rs/api.h says rs_code_new takes at most 8 constants");
 
-/* Compile a code object with nconsts fresh leaf constants (≤ RS_CODE_MAX_CONSTS), inside an
- * immortalisation suppression scope.  nlocalsplus, stacksize ≤ RS_FRAME_MAX_SLOTS.  A new
- * (strong) reference, or NULL on allocation failure or bad sizes. */
-rs_object *rs_code_new(uint32_t nconsts, uint32_t nlocalsplus, uint32_t stacksize);
-/* A function of `code` with `globals` (NULL allowed).  New reference or NULL. */
-rs_object *rs_function_new(rs_object *code, rs_object *globals);
-/* A generator with its own frame of `code`.  New reference or NULL. */
-rs_object *rs_gen_new(rs_object *code, int behaviour);
 static inline rs_frame *rs_gen_frame(rs_object *gen) { return ((rs_gen *)gen)->frame; }
 
-static inline int rs_is_code(const rs_object *o) { return o->ob_type == &rs_code_type; }
 
 #endif

@@ -1,5 +1,5 @@
 /* container.c — container(N), N ≤ 8: a tracked object with N atomic slots of strong
- * references (SPEC §0.1, §2.1).
+ * references (model.md §0.1, §2.1).
  *
  * Writers hold the container's ob_mutex and publish with a release store; the replaced value
  * is decref'd after the unlock.  A store of a mortal non-leaf into a container the collector
@@ -14,7 +14,7 @@
 #include "objects.h"
 #include "typeid.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "tstate.h"
 
 rs_type rs_container_type = {
@@ -63,9 +63,9 @@ rs_object *rs_container_new_typed(rs_type *type, uint32_t n)
 rs_object *rs_container_new(uint32_t n) { return rs_container_new_typed(&rs_container_type, n); }
 
 /* The collector untracks a container whose slots hold only null, leaves or immortals
- * (update_refs, SPEC §7.2 5b).  Unlike an immutable tuple it can still take a reference that
+ * (update_refs, model.md §7.2 5b).  Unlike an immutable tuple it can still take a reference that
  * closes a cycle, which the collector would never see: storing a mortal non-leaf therefore
- * tracks it again (the GC bits' writer rule, SPEC §1.2: we hold ob_mutex, and the collector,
+ * tracks it again (the GC bits' writer rule, model.md §1.2: we hold ob_mutex, and the collector,
  * the only one that untracks a live container, runs under stop-the-world, never inside our
  * attached critical section). */
 static void track_for(rs_object *c, const rs_object *o)
@@ -164,3 +164,5 @@ void rs_container_dealloc(rs_object *o)
     rs__container_destroy(o);
     rs_trash_end();
 }
+
+uint32_t rs_container_nslots(const rs_object *c) { return ((const rs_container *)c)->n; }

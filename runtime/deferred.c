@@ -1,4 +1,4 @@
-/* deferred.c — deferred reference counting (SPEC §3.1, §3.4): marking objects deferred at
+/* deferred.c — deferred reference counting (model.md §3.1, §3.4): marking objects deferred at
  * creation (or immortalising them while temporary immortalisation is active), enabling
  * deferral on an existing tracked object, and disabling it for the GC under stop-the-world.
  *
@@ -9,7 +9,7 @@
 #include "deferred.h"
 
 #include "code.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "immortal.h"
 #include "runtime.h"
 
@@ -40,7 +40,7 @@ int rs_object_enable_deferred(rs_object *o)
         if (!(bits & RS_GC_TRACKED) || (bits & RS_GC_DEFERRED))
             return -1;
         /* relaxed CAS: ob_gc_bits writers otherwise hold ob_mutex or stop the world; the CAS
-         * keeps us from losing a concurrent locked writer's bit (SPEC §1.2) */
+         * keeps us from losing a concurrent locked writer's bit (model.md §1.2) */
         if (rs_atomic_cas_relaxed_u8(&o->ob_gc_bits, &bits, (uint8_t)(bits | RS_GC_DEFERRED)))
             break;
     }

@@ -1,4 +1,7 @@
-/* deferred.h — deferred reference counting (SPEC §3.1, §3.4) and the stack validators.
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/deferred.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* deferred.h — deferred reference counting (model.md §3.1, §3.4) and the stack validators.
  * Owned by deferred.c (deferral) and stackcheck.c (validators).
  *
  * A DEFERRED object (gc bit RS_GC_DEFERRED, always tracked) carries a bias of RS_REF_DEFERRED
@@ -23,17 +26,16 @@
 #ifndef RS_DEFERRED_H
 #define RS_DEFERRED_H
 
+#include "rs/api.h"
 #include <stdbool.h>
 
-#include "object.h"
-#include "violation.h"
+#include "rs/object.h"
+#include "rs/violation.h"
 
 /* Creation (owner, shared 0, count 1): immortalise if `immortalize_deferred` is on and
  * rt.immortalize == 1, else set DEFERRED and add the bias. */
 void rs_set_deferred(rs_object *o);
-/* Owner only, tracked GC object: CAS DEFERRED in, then add the bias.  0, or -1 if o is not
- * owned by the caller, not tracked, immortal, or already deferred.  Never immortalises. */
-int rs_object_enable_deferred(rs_object *o);
+/* rs_object_enable_deferred: rs/api.h */
 /* §3.4, under STW (see above). */
 void rs_deferred_disable(rs_object *o);
 

@@ -1,4 +1,4 @@
-/* delayed.c — QSBR-delayed frees: per-thread and runtime queues of {ptr, goal} (SPEC §11).
+/* delayed.c — QSBR-delayed frees: per-thread and runtime queues of {ptr, goal} (model.md §11).
  *
  * rs_free_delayed appends to the caller's queue with a deferred QSBR goal; processing walks
  * the queue oldest first and frees while the goal is reached, keeping one empty chunk of a
@@ -9,9 +9,9 @@
 #include "delayed.h"
 
 #include "bugs.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "qsbr.h"
 #include "runtime.h"
 #include "tstate.h"
@@ -137,7 +137,7 @@ void rs_free_delayed(rs_tstate *ts, void *p)
     rs_delayed_queue *q = &ts->mem_free_queue;
     rs_delayed_chunk *c = q->tail;
     if (c == NULL || c->wr_idx == RS_DELAYED_CHUNK_ITEMS) {
-        c = rs_fault("delayed.chunk") ? NULL
+        c = rs_fault(RS_FAULT_DELAYED_CHUNK) ? NULL
                                        : rs_heap_alloc(&ts->heap, RS_HEAP_MEM, sizeof *c);
         if (c == NULL) {
             free_under_stw(ts, p);

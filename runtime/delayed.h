@@ -1,4 +1,7 @@
-/* delayed.h — QSBR-delayed frees of MEM-heap blocks (SPEC §11, CPython: _PyMem_FreeDelayed).
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/delayed.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* delayed.h — QSBR-delayed frees of MEM-heap blocks (model.md §11, CPython: _PyMem_FreeDelayed).
  *
  * A block that lock-free readers may still hold (e.g. a SHARED list's replaced item buffer)
  * is not freed at once: rs_free_delayed stamps it with a QSBR goal and appends {ptr, goal}
@@ -22,10 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 #include "lock.h"
-#include "object.h"
-#include "violation.h"
+#include "rs/object.h"
+#include "rs/violation.h"
 
 #define RS_DELAYED_CHUNK_BYTES 4096
 #define RS_DELAYED_CHUNK_ITEMS 254

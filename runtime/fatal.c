@@ -1,5 +1,5 @@
 /* fatal.c — print a one-line diagnosis to stderr without allocating, then abort(). */
-#include "fatal.h"
+#include "rs/fatal.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* finalizable.c — finalizable(N): a container with a behaviour (SPEC §0.1, §2.3).
+/* finalizable.c — finalizable(N): a container with a behaviour (model.md §0.1, §2.3).
  *
  * Three static types, one per behaviour; the behaviour is the type's tp_extra (a const
  * rs_fin_behaviour *), so a heap type gets one by pointing its tp_extra at one of them and
@@ -15,7 +15,7 @@
  * makes the destructor resurrect at most once. */
 #include "objects.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "gc.h"
 #include "runtime.h"
 #include "tstate.h"

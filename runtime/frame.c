@@ -1,5 +1,5 @@
 /* frame.c — stack references, the per-thread data stack, frames, C-stack references, and the
- * GC's scan of a thread's stacks (SPEC §3.2, §3.3).
+ * GC's scan of a thread's stacks (model.md §3.2, §3.3).
  *
  * The data stack is a list of MEM chunks; frames are bump-allocated in the top chunk and a
  * chunk that empties (other than the first) is freed.  Pushing a frame zero-fills all of it
@@ -15,9 +15,9 @@
 
 #include "bugs.h"
 #include "code.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "tstate.h"
 
 #define RS_DATA_CHUNK_BYTES 4096

@@ -1,4 +1,7 @@
-/* frame.h — stack references, per-thread interpreter stacks and frames (SPEC §3.2, §3.3).
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/frame.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* frame.h — stack references, per-thread interpreter stacks and frames (model.md §3.2, §3.3).
  * Owned by frame.c.
  *
  * A stack reference is a tagged word: bit 0 (RS_TAG_DEFERRED) set means "not counted" — the
@@ -26,20 +29,19 @@
 #ifndef RS_FRAME_H
 #define RS_FRAME_H
 
+#include "rs/api.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 
 typedef struct rs_object rs_object;
 typedef struct rs_tstate rs_tstate;
 
-typedef struct rs_stackref { uintptr_t bits; } rs_stackref;
 #define RS_TAG_DEFERRED ((uintptr_t)1)
 #define RS_SR_NULL ((rs_stackref){RS_TAG_DEFERRED})
 
-typedef struct rs_frame rs_frame;
 typedef struct rs_data_chunk rs_data_chunk;
 
 typedef struct rs_frame_tstate {
@@ -66,8 +68,6 @@ struct rs_frame {
 static inline rs_object *rs_sr_obj(rs_stackref r) { return (rs_object *)(r.bits & ~RS_TAG_DEFERRED); }
 static inline bool rs_sr_is_null(rs_stackref r) { return rs_sr_obj(r) == NULL; }
 static inline bool rs_sr_is_tagged(rs_stackref r) { return (r.bits & RS_TAG_DEFERRED) != 0; }
-/* a new reference: immortal or DEFERRED ⇒ tagged (no incref), else incref, untagged */
-rs_stackref rs_sr_new(rs_object *o);
 /* take over a strong reference: immortal ⇒ tagged (nothing to count), else untagged */
 rs_stackref rs_sr_steal(rs_object *o);
 rs_stackref rs_sr_dup(rs_stackref r);          /* incref if untagged */
@@ -76,21 +76,9 @@ rs_object *rs_sr_as_strong(rs_stackref r);     /* a new strong reference (incref
 
 /* ---- frames (owner-only: ts is the calling thread's attached state) ----
  * Frame limits: nlocalsplus and stacksize ≤ RS_FRAME_MAX_SLOTS each. */
-#define RS_FRAME_MAX_SLOTS 64
-/* Push a THREAD frame executing `code` (a code object, see code.h) as `func` (a function or
- * NULL).  Zero-fills the whole frame, sets its fields, stackpointer = localsplus +
- * nlocalsplus, then publishes it as current.  NULL if a data chunk cannot be allocated. */
-rs_frame *rs_frame_push(rs_tstate *ts, rs_object *code, rs_object *func);
-/* Pop the current frame: close slots below stackpointer, f_executable, f_funcobj. */
-void rs_frame_pop(rs_tstate *ts);
+#define RS_FRAME_MAX_SLOTS 64  /* rs/api.h says 64 */
+/* rs_frame_push, rs_frame_pop, rs_local_store, rs_stack_push, rs_stack_pop_close: rs/api.h */
 rs_frame *rs_frame_current(rs_tstate *ts);
-/* Store r (stolen) into local i of the current frame, closing the old value. */
-void rs_local_store(rs_tstate *ts, uint32_t i, rs_stackref r);
-/* Push rs_sr_new(o) onto the current frame's value stack; -1 if it is full. */
-int rs_stack_push(rs_tstate *ts, rs_object *o);
-/* Pop and close the top: stackpointer = NULL while closing (destructors, even a collection,
- * may run), then the new stackpointer is stored and the frame republished. */
-void rs_stack_pop_close(rs_tstate *ts);
 /* Number of live value-stack entries of the current frame. */
 size_t rs_stack_depth(rs_tstate *ts);
 
@@ -102,18 +90,16 @@ int rs_frame_stack_push(rs_frame *f, rs_stackref r);   /* steals r; -1 if full *
 void rs_frame_clear(rs_frame *f);                      /* close every live reference */
 
 /* ---- C-stack references (owner-only) ---- */
-/* Push rs_sr_new(o); 0, or -1 on allocation failure. */
-int rs_cref_push(rs_tstate *ts, rs_object *o);
-void rs_cref_pop(rs_tstate *ts);                        /* pop and close the most recent */
+/* rs_cref_push, rs_cref_pop: rs/api.h */
 size_t rs_cref_depth(rs_tstate *ts);
 
 /* ---- thread exit ----
  * Pop every frame (closing its references), close every C-stack reference, and free the data
- * stack and the c_stack_refs array (SPEC §8.1 exit).  Called from tstate_clear, on the thread
+ * stack and the c_stack_refs array (model.md §8.1 exit).  Called from tstate_clear, on the thread
  * itself or, at shutdown, by the main thread for a thread proven gone. */
 void rs_frames_clear_thread(rs_tstate *ts);
 
-/* ---- the GC's view (SPEC §3.3), under stop-the-world ----
+/* ---- the GC's view (model.md §3.3), under stop-the-world ----
  * Calls visit(o, arg) for every TAGGED non-null reference of thread ts: each entry of
  * c_stack_refs, then every THREAD frame from current_frame down (f_executable and the slots
  * [localsplus, stackpointer)).  Immortal referents are reported too (the GC skips them with

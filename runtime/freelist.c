@@ -1,4 +1,4 @@
-/* freelist.c — per-thread unified freelists (SPEC §6): push, pop, clear, the object.c seam,
+/* freelist.c — per-thread unified freelists (model.md §6): push, pop, clear, the object.c seam,
  * and the F2/F3 validator.
  *
  * A list is a stack of dead blocks linked through their first word.  Only the owning thread
@@ -14,9 +14,9 @@
 #include <stdlib.h>
 
 #include "bugs.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
-#include "object.h"
+#include "rs/object.h"
 #include "runtime.h"
 #include "tstate.h"
 

@@ -1,4 +1,7 @@
-/* freelist.h — per-thread unified freelists (SPEC §6).  Owned by freelist.c.
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/freelist.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* freelist.h — per-thread unified freelists (model.md §6).  Owned by freelist.c.
  *
  * Each thread state embeds `freelists` (ts->freelists): singly linked stacks of dead blocks,
  * kept allocated (and counted) so that the next allocation of the same kind skips the heap.
@@ -19,18 +22,18 @@
 #ifndef RS_FREELIST_H
 #define RS_FREELIST_H
 
+#include "rs/api.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "violation.h"
+#include "rs/violation.h"
 
 typedef struct rs_freelist {
     void *head;       /* chain through the block's first word */
     intptr_t size;    /* chain length; -1: disabled (final clear ran) */
 } rs_freelist;
 
-#define RS_FREELIST_CONTAINER_MAX_SLOTS 4
 
 typedef struct rs_freelists {
     rs_freelist leaves;
@@ -77,7 +80,7 @@ int rs_freelist_free(rs_tstate *ts, rs_object *o);
  * lists are disabled (size -1).  By ts's own thread, or under STW, or at shutdown on behalf of a
  * thread proven gone. */
 void rs_freelists_clear(rs_tstate *ts, bool is_final);
-/* Thread exit step (1) (SPEC §8.1): the final clear of ts's own lists. */
+/* Thread exit step (1) (model.md §8.1): the final clear of ts's own lists. */
 void rs_freelists_exit(rs_tstate *ts);
 /* total blocks cached on ts's lists (statistics, tests) */
 intptr_t rs_freelists_count(const rs_tstate *ts);

@@ -1,4 +1,4 @@
-/* gc.c — the collector's driver, rs_gc_collect (SPEC §7.2): a script of phases.
+/* gc.c — the collector's driver, rs_gc_collect (model.md §7.2): a script of phases.
  *
  * One collection at a time (CAS collecting 0 → 1).  Phase 1 runs under a first stop-the-world
  * and finds the unreachable set; the world restarts for phase 2 (pending decrefs, weakref
@@ -10,8 +10,8 @@
 #include "gc_internal.h"
 
 #include "bugs.h"
-#include "fatal.h"
-#include "hooks.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 

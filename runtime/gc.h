@@ -1,4 +1,7 @@
-/* gc.h — the garbage collector (SPEC §7): state, API, scheduling and validators.
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/gc.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* gc.h — the garbage collector (model.md §7): state, API, scheduling and validators.
  *
  * A non-generational stop-the-world mark-and-sweep collector over every GC heap (gc.c drives
  * the phases of gc_phases.c; gc_sched.c decides when; gc_check.c validates).  It owns no
@@ -22,16 +25,17 @@
 #ifndef RS_GC_H
 #define RS_GC_H
 
+#include "rs/api.h"
+#include "rs/debug.h"
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "atomic.h"
-#include "violation.h"
+#include "rs/atomic.h"
+#include "rs/violation.h"
 
 typedef struct rs_tstate rs_tstate;
 typedef struct rs_object rs_object;
 
-typedef enum rs_gc_reason { RS_GC_HEAP, RS_GC_MANUAL, RS_GC_SHUTDOWN } rs_gc_reason;
 
 #define RS_LOCAL_ALLOC_COUNT_THRESHOLD 512
 
@@ -56,27 +60,17 @@ typedef struct rs_gc_runtime {
     rs_tstate *collector;                 /* the collecting thread (written by it while collecting) */
 } rs_gc_runtime;
 
-/* Collect (SPEC §7.2).  ts: the caller, attached, no collection of its own running.  Returns
- * the number of unreachable objects cleared (≥ 0), 0 if another collection runs, the GC is
- * disabled (MANUAL) or not due (HEAP), or -1 after an error exit (OOM in marking, §7.3, or in
- * the resurrection check: everything restored, nothing freed that was reachable). */
-int rs_gc_collect(rs_tstate *ts, rs_gc_reason reason);
+/* rs_gc_collect, rs_gc_enable, rs_gc_disable, rs_gc_set_threshold (and rs_gc_reason):
+ * rs/api.h; rs_gc_flushed_positive, rs_gc_long_lived_total: rs/debug.h */
 
-/* ---- scheduling (gc_sched.c, SPEC §7.5) ---- */
+/* ---- scheduling (gc_sched.c, model.md §7.5) ---- */
 void rs_gc_init(void);                       /* at runtime init: options → state */
 void rs_gc_on_alloc(rs_tstate *ts);          /* a GC-heap object was allocated (owner) */
 void rs_gc_on_free(rs_tstate *ts);           /* a GC-heap object was freed by ts */
 bool rs_gc_should_collect(void);
 void rs_gc_handle_scheduled(rs_tstate *ts);  /* rs_poll's GC_SCHEDULED handler */
-int rs_gc_enable(void);                      /* both return the previous state */
-int rs_gc_disable(void);
 bool rs_gc_is_enabled(void);
-void rs_gc_set_threshold(int64_t t0, int64_t t1, int64_t t2);
 int64_t rs_gc_get_count(void);              /* young.count; resets nothing */
-/* Σ of the positive flushes into young.count since init: every young.count a HEAP collection
- * saw came out of it, so Σ over HEAP collections of the threshold they exceeded is below it */
-int64_t rs_gc_flushed_positive(void);
-int64_t rs_gc_long_lived_total(void);        /* as of the last completed collection */
 void rs_gc_tstate_fold(rs_tstate *ts);       /* at thread delete, HEAD_LOCK held (G7) */
 
 /* ---- validators (gc_check.c) ---- */

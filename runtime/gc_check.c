@@ -1,4 +1,4 @@
-/* gc_check.c — the collector's validators (SPEC §7.6): G1–G4 and G7 over the world (hooked
+/* gc_check.c — the collector's validators (model.md §7.6): G1–G4 and G7 over the world (hooked
  * into rs_check_world), G2 over a worklist, and the between-phase checks the collector runs
  * with opts.validate (entry, D3 after update_refs, worklists after scan and after STW #2).
  * G5 (others' freelists cleared only under STW) is structural: the one call site is inside
@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "check.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "gc_internal.h"
 #include "runtime.h"
 #include "tstate.h"

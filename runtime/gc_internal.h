@@ -1,6 +1,9 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/gc_internal.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* gc_internal.h — what the collector's driver (gc.c), its phases (gc_phases.c) and its
  * validators (gc_check.c) share: the per-collection state, the worklists threaded through
- * ob_tid, the header helpers of SPEC §7.1, and one function per phase.  Not for other modules. */
+ * ob_tid, the header helpers of model.md §7.1, and one function per phase.  Not for other modules. */
 #ifndef RS_GC_INTERNAL_H
 #define RS_GC_INTERNAL_H
 
@@ -8,7 +11,7 @@
 #include <stdint.h>
 
 #include "gc.h"
-#include "object.h"
+#include "rs/object.h"
 #include "objstack.h"
 
 /* One collection's state (lives on the collector's stack). */
@@ -25,7 +28,7 @@ typedef struct rs_gc_state {
     bool failed;                   /* an allocation failed (mark or resurrection check) */
 } rs_gc_state;
 
-/* ---- worklists (SPEC §7.1): link through ob_tid ---- */
+/* ---- worklists (model.md §7.1): link through ob_tid ---- */
 void rs_gc_worklist_push(rs_object **head, rs_object *o);   /* asserts ob_tid == 0 */
 rs_object *rs_gc_worklist_pop(rs_object **head);            /* stores ob_tid = 0 (relaxed) */
 static inline rs_object *rs_gc_worklist_next(const rs_object *o)
@@ -33,7 +36,7 @@ static inline rs_object *rs_gc_worklist_next(const rs_object *o)
     return (rs_object *)rs_atomic_load_relaxed_uptr(&o->ob_tid);
 }
 
-/* ---- header helpers (SPEC §7.1), only under STW ---- */
+/* ---- header helpers (model.md §7.1), only under STW ---- */
 intptr_t rs_gc_merge_refcount(rs_object *o, intptr_t extra);
 void rs_gc_restore_tid(rs_object *o);
 

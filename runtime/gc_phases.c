@@ -1,4 +1,4 @@
-/* gc_phases.c — the collector's phases (SPEC §7.1–7.4), one function each, in driver order.
+/* gc_phases.c — the collector's phases (model.md §7.1–7.4), one function each, in driver order.
  *
  * STW #1 finds the unreachable set without a pre-header: update_refs sets UNREACHABLE on every
  * tracked mortal object and keeps its signed gc_refs (count − bias − internal references) in
@@ -16,7 +16,7 @@
 #include "gc_internal.h"
 
 #include "bugs.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "deferred.h"
 #include "frame.h"
 #include "freelist.h"
@@ -24,7 +24,7 @@
 #include "typeobj.h"
 #include "heap.h"
 #include "objects.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 

@@ -1,4 +1,4 @@
-/* gc_sched.c — when to collect (SPEC §7.5): allocation counting, the trigger, the handler.
+/* gc_sched.c — when to collect (model.md §7.5): allocation counting, the trigger, the handler.
  *
  * Each GC-heap allocation adds 1 to the thread's private alloc_count, each GC-heap free
  * subtracts 1; at ±512 the count is flushed into the shared young.count with one atomic add
@@ -11,7 +11,7 @@
  * total work stays linear in the allocations. */
 #include "bugs.h"
 #include "gc.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 

@@ -1,4 +1,4 @@
-/* heap.c — per-thread heaps of pages with size classes (SPEC §0.2; contract in heap.h).
+/* heap.c — per-thread heaps of pages with size classes (model.md §0.2; contract in heap.h).
  *
  * A page is RS_PAGE_SIZE bytes, RS_PAGE_SIZE-aligned, from jemalloc's mallocx in release
  * builds and aligned_alloc otherwise.  It starts with a header (struct rs_page: geometry,
@@ -29,8 +29,8 @@
 #include <jemalloc/jemalloc.h>
 #endif
 
-#include "fatal.h"
-#include "hooks.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -104,7 +104,8 @@ static struct {
 
 static RS_ATOMIC(int64_t) folded_blocks;
 
-static const char *const fault_site[RS_HEAP_KINDS] = {"alloc.mem", "alloc.object", "alloc.gc"};
+static const rs_fault_site fault_site[RS_HEAP_KINDS] = {RS_FAULT_ALLOC_MEM, RS_FAULT_ALLOC_OBJECT,
+                                                      RS_FAULT_ALLOC_GC};
 
 /* ---- geometry ----------------------------------------------------------------------------- */
 

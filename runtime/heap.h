@@ -1,4 +1,7 @@
-/* heap.h — per-thread heaps of pages with size classes (SPEC §0.2).
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/heap.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* heap.h — per-thread heaps of pages with size classes (model.md §0.2).
  *
  * Each thread state owns three heaps: MEM (buffers, chunks, tables), OBJECT (untracked
  * objects) and GC (GC-tracked objects; the GC finds objects only by walking these).  A heap
@@ -32,9 +35,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 #include "lock.h"
-#include "violation.h"
+#include "rs/violation.h"
 
 #define RS_PAGE_SHIFT 16
 #define RS_PAGE_SIZE ((size_t)1 << RS_PAGE_SHIFT)   /* 64 KiB */

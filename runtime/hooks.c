@@ -1,14 +1,40 @@
 /* hooks.c — the hook table and its defaults (futex blocking, no faults, no schedule). */
-#include "hooks.h"
+#include "rs/hooks.h"
 
 #include <errno.h>
 #include <linux/futex.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "rs/debug.h"
+
 rs_hooks rs_hooks_active;
+
+const char *const rs_fault_names[RS_FAULT__COUNT] = {
+#define RS_FAULT(id, name, desc) name,
+#include "rs/faults.def"
+#undef RS_FAULT
+};
+static const char *const fault_descs[RS_FAULT__COUNT] = {
+#define RS_FAULT(id, name, desc) desc,
+#include "rs/faults.def"
+#undef RS_FAULT
+};
+
+size_t rs_fault_site_count(void) { return RS_FAULT__COUNT; }
+const char *rs_fault_site_name(size_t i) { return i < RS_FAULT__COUNT ? rs_fault_names[i] : NULL; }
+const char *rs_fault_site_desc(size_t i) { return i < RS_FAULT__COUNT ? fault_descs[i] : NULL; }
+
+int rs_fault_site_find(const char *name)
+{
+    for (size_t i = 0; name && i < RS_FAULT__COUNT; i++)
+        if (strcmp(rs_fault_names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
 
 void rs_hooks_install(const rs_hooks *hooks)
 {

@@ -1,4 +1,4 @@
-/* immortal.c — temporary immortalisation of deferred objects (SPEC §3.6): suppression
+/* immortal.c — temporary immortalisation of deferred objects (model.md §3.6): suppression
  * scopes, the trigger at the first non-main thread creation, the pass under stop-the-world,
  * and the D5 validator.
  *
@@ -16,9 +16,9 @@
 #include "immortal.h"
 
 #include "bugs.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 
 /* mutant only: per-thread saved values of the historical save/clear/restore scheme */
@@ -88,11 +88,11 @@ static bool immortalize_block(void *block, size_t size, rs_heap_kind kind, void 
 /* under STW: immortalise every mortal deferred object; returns how many counts were dropped */
 static void immortalize_all_stw(void)
 {
-    /* types mechanism: merge every thread's per-thread type refcounts here (SPEC §5 "Merge"),
+    /* types mechanism: merge every thread's per-thread type refcounts here (model.md §5 "Merge"),
      * before reading heap types' counts — call site reserved for rs_typeid_merge_all_stw() */
     intptr_t dropped = 0;
     rs_head_lock();
-    rs_typeid_merge_all_locked(); /* lifecycle fix: SPEC §3.6 "merge per-thread type counts" */
+    rs_typeid_merge_all_locked(); /* lifecycle fix: model.md §3.6 "merge per-thread type counts" */
     for (rs_tstate *t = rs_rt.threads; t; t = t->next)
         if (rs_atomic_load_acquire_int(&t->heap_initialized)) /* pairs with rs_tstate_bind */
             rs_heap_visit_tld(&t->heap, RS_HEAP_MASK(RS_HEAP_GC), immortalize_block, &dropped);

@@ -1,4 +1,7 @@
-/* immortal.h — temporary immortalisation of deferred objects (SPEC §3.6).  Owned by
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/immortal.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* immortal.h — temporary immortalisation of deferred objects (model.md §3.6).  Owned by
  * immortal.c.
  *
  * rt.immortalize (atomic int):  0 armed · 1 active · < 0 suppressed.
@@ -12,10 +15,11 @@
 #ifndef RS_IMMORTAL_H
 #define RS_IMMORTAL_H
 
+#include "rs/api.h"
 #include <stdbool.h>
 
-#include "atomic.h"
-#include "violation.h"
+#include "rs/atomic.h"
+#include "rs/violation.h"
 
 typedef struct rs_tstate rs_tstate;
 
@@ -25,9 +29,7 @@ typedef struct rs_immortal_state {
     RS_ATOMIC(int) passes;            /* statistics: immortalisation passes run */
 } rs_immortal_state;
 
-/* Suppression scopes (attached thread; nest and commute). */
-void rs_immortalize_suppress(void);
-void rs_immortalize_unsuppress(void);
+/* Suppression scopes: rs_immortalize_suppress / rs_immortalize_unsuppress in rs/api.h. */
 /* CPython: subinterpreter creation/teardown — a suppression scope. */
 void rs_isolated_scope_enter(void);
 void rs_isolated_scope_exit(void);

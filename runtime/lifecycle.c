@@ -1,8 +1,8 @@
-/* lifecycle.c — runtime shutdown (SPEC §4): the eleven steps that take a running runtime with
+/* lifecycle.c — runtime shutdown (model.md §4): the eleven steps that take a running runtime with
  * live threads' leftovers of every kind down to zero objects, zero blocks and a zero reference
  * total, and the figures that say whether it got there.
  *
- * rs_runtime_fini is the driver: one call and one comment per SPEC step, top to bottom.  The
+ * rs_runtime_fini is the driver: one call and one comment per step of docs/model.md §4, top to bottom.  The
  * steps are the functions above it.  The one step of substance that lives here is
  * de-immortalisation (step 4, a model decision: CPython leaves temporarily immortal objects
  * immortal and exempt from leak accounting).  Under stop-the-world every immortal DEFERRED heap
@@ -19,7 +19,7 @@
  * has reached 0 and that nothing will ever free.  For the same reason the main thread's own
  * frames and C-stack references are closed before the first collection (step 1).
  *
- * Two readings of SPEC §4 made explicit here: step 3 enables the GC first (a MANUAL collection
+ * Two readings of model.md §4 made explicit here: step 3 enables the GC first (a MANUAL collection
  * of a disabled GC does nothing, and a program that disabled it still gets its heap back);
  * step 5 clears roots[] before every SHUTDOWN collection, not once, since a finalizer may store
  * its object back into a root (it runs once: the next round frees it).  Step 6 runs exit steps
@@ -30,10 +30,10 @@
 #include <stdlib.h>
 
 #include "code.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "freelist.h"
 #include "heap.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "objects.h"
 
 /* ---- step 1 ---- */
@@ -93,7 +93,7 @@ static void count_ref(rs_object *r)
 static int count_visit(rs_object *r, int tagged, void *arg)
 {
     (void)arg;
-    if (!tagged) /* tagged references are not counted (SPEC §3.2 D1) */
+    if (!tagged) /* tagged references are not counted (model.md §3.2 D1) */
         count_ref(r);
     return 0;
 }
@@ -179,7 +179,7 @@ static void deimmortalize(rs_tstate *me)
     }
     walk_objects_locked(restore_block, &added);
     rs_head_unlock();
-    rs_reftotal_add(added); /* de-immortalisation adds the counts back (SPEC §10) */
+    rs_reftotal_add(added); /* de-immortalisation adds the counts back (model.md §10) */
     rs_start_the_world(me);
 }
 
@@ -237,7 +237,7 @@ rs_leaks rs_runtime_fini(void)
     rs_tstate *me = rs_tstate_current();
     RS_ASSERT(me != NULL && me == rs_rt.main);
     /* (1) stop the world, set finalizing, shut out every other state, restart; the main
-     *     thread's own frames and C-stack references are closed (SPEC: "no frames") */
+     *     thread's own frames and C-stack references are closed (model.md §4: "no frames") */
     shut_out_other_threads(me);
     rs_frames_clear_thread(me);
     /* (2) clear and delete the other states here */

@@ -1,4 +1,4 @@
-/* list.c — the list kind: a tracked object with a MEM-heap item buffer (SPEC §0.1, §2.1, §11).
+/* list.c — the list kind: a tracked object with a MEM-heap item buffer (model.md §0.1, §2.1, §11).
  *
  *     rs_list { items → rs_list_items {capacity; item[capacity]}, size }
  *     invariant (under ob_mutex): item[i] != NULL ⇔ i < size ≤ capacity; each is a strong
@@ -18,7 +18,7 @@
  * replaces the buffer sets SHARED itself first: the owner may be reading it lock-free. */
 #include "objects.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
 #include "runtime.h"
 #include "tstate.h"

@@ -1,4 +1,4 @@
-/* lock.c — parking lot, mutex and one-shot event (SPEC §8.2).
+/* lock.c — parking lot, mutex and one-shot event (model.md §8.2).
  *
  * The parking lot maps an address to one of RS_LOT_BUCKETS buckets.  A bucket is a raw spin
  * lock (an atomic byte: bounded busy loop, then sched_yield) guarding a FIFO of waiters that
@@ -30,8 +30,8 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "fatal.h"
-#include "hooks.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
 
 #define RS_LOT_BUCKETS 256          /* power of two */
 #define RS_LOT_SPIN 100             /* busy probes of a bucket lock before sched_yield */

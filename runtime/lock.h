@@ -1,4 +1,7 @@
-/* lock.h — parking lot, mutex and one-shot event (SPEC §8.2).
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/lock.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* lock.h — parking lot, mutex and one-shot event (model.md §8.2).
  *
  * Parking lot: address-hashed buckets, each a raw spin lock (never held across a wait or a
  * schedule point) and a FIFO of stack-allocated waiters.  Every wait goes through
@@ -22,7 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 
 typedef struct rs_mutex { RS_ATOMIC(uint8_t) v; } rs_mutex;
 #define RS_MUTEX_INIT {0}

@@ -4,9 +4,9 @@
  * is initialised by rs_new_reference with relaxed atomic stores, because lock-free readers
  * (rs_try_incref on a stale pointer) may still probe a recycled block; the creator publishes
  * the object afterwards with a release store, a lock or an RMW. */
-#include "object.h"
+#include "rs/object.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "freelist.h" /* freelist: the alloc/free seam */
 #include "heap.h"
 #include "runtime.h"
@@ -82,7 +82,7 @@ rs_object *rs_object_alloc(rs_type *type, int gc)
     if (gc)
         rs_gc_bits_set(o, RS_GC_TRACKED);
     if (gc)
-        rs_gc_on_alloc(ts); /* gc: scheduling counts GC-heap allocations (SPEC §7.5) */
+        rs_gc_on_alloc(ts); /* gc: scheduling counts GC-heap allocations (model.md §7.5) */
     return o;
 }
 
@@ -92,7 +92,7 @@ void rs_object_free(rs_object *o)
     if (ts == NULL)
         rs_fatal("object free by a thread without a thread state", o);
     if (rs_heap_block_kind(o) == RS_HEAP_GC)
-        rs_gc_on_free(ts); /* gc: scheduling counts GC-heap frees (SPEC §7.5) */
+        rs_gc_on_free(ts); /* gc: scheduling counts GC-heap frees (model.md §7.5) */
     if (rs_freelist_free(ts, o)) /* freelist: cached on the caller's list */
         return;
     rs_heap_free(&ts->heap, o);

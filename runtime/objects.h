@@ -1,11 +1,14 @@
-/* objects.h — the GC-tracked object kinds of SPEC §0.1 that hold references: containers,
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/objects.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* objects.h — the GC-tracked object kinds of model.md §0.1 that hold references: containers,
  * lists, finalizables, weakrefs; the root slots; the per-object lock.
  *
  * Reference conventions: every setter *steals* the reference it is given (the caller's
  * reference moves into the slot; NULL allowed where a slot may be empty); every getter returns
  * a *new* reference or NULL.  Writers serialise on the object's ob_mutex; readers are
  * lock-free (acquire load of the slot, rs_try_incref_compare) and fall back to the lock
- * (SPEC §2.1).  A replaced reference is decref'd after the lock is released, so a destructor
+ * (model.md §2.1).  A replaced reference is decref'd after the lock is released, so a destructor
  * never runs under an object lock.
  *
  * Destruction of containers, lists and finalizables goes through the trashcan (trash.c):
@@ -18,15 +21,16 @@
 #ifndef RS_OBJECTS_H
 #define RS_OBJECTS_H
 
+#include "rs/api.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "lock.h"
-#include "object.h"
-#include "violation.h"
+#include "rs/object.h"
+#include "rs/violation.h"
 
-/* ---- the per-object lock (ob_mutex, SPEC §8.2) ----
+/* ---- the per-object lock (ob_mutex, model.md §8.2) ----
  * ob_mutex is one atomic byte at offset 10; rs_mutex is a struct of exactly one atomic byte,
  * so a pointer to the field is (C11 6.7.2.1p15) a pointer to such a struct.  Waiters detach
  * (RS_LOCK_DETACH): a thread holding an object lock may stop the world (rs_free_delayed
@@ -56,18 +60,6 @@ typedef struct rs_container {
                                              * ob_mutex (release), read lock-free (acquire) */
 } rs_container;
 
-extern rs_type rs_container_type;
-/* A tracked container with n empty slots (n ≤ 8), in the GC heap; NULL on allocation failure. */
-rs_object *rs_container_new(uint32_t n);
-/* An instance of a heap type (RS_TPFLAGS_HEAPTYPE, tp_kind CONTAINER, tp_dealloc
- * rs_container_dealloc, tp_basicsize ≥ sizeof(rs_container)): holds a reference to it. */
-rs_object *rs_container_new_typed(rs_type *type, uint32_t n);
-/* Store o (stolen, may be NULL) in slot i; the old value is decref'd outside the lock.  A
- * mortal non-leaf o makes an untracked container tracked again (the GC untracks leaf-only
- * ones). */
-void rs_container_set(rs_object *c, uint32_t i, rs_object *o);
-/* A new reference to slot i's value, or NULL if the slot is empty. */
-rs_object *rs_container_get(rs_object *c, uint32_t i);
 int rs_container_traverse(rs_object *c, rs_visit_fn visit, void *arg);
 void rs_container_clear(rs_object *c);        /* drop every slot (GC phase 4) */
 void rs_container_dealloc(rs_object *c);
@@ -92,17 +84,9 @@ typedef struct rs_list {
 } rs_list;
 
 extern rs_type rs_list_type;
-rs_object *rs_list_new(void);                 /* tracked, empty; NULL on allocation failure */
-/* Append o (stolen).  0, or -1 on allocation failure (o is then decref'd). */
-int rs_list_append(rs_object *l, rs_object *o);
 /* Replace item i (< size) by o (stolen); -1 if i is out of range (o is then decref'd). */
 int rs_list_set(rs_object *l, size_t i, rs_object *o);
-/* New reference to item i, or NULL if i ≥ size. */
-rs_object *rs_list_get(rs_object *l, size_t i);
 size_t rs_list_size(rs_object *l);
-/* Set the size to n: truncation drops items, growth fills with rs_none.  The buffer is
- * reallocated when n exceeds the capacity or falls below a quarter of it.  0 or -1 (OOM). */
-int rs_list_resize(rs_object *l, size_t n);
 int rs_list_traverse(rs_object *l, rs_visit_fn visit, void *arg);
 void rs_list_clear(rs_object *l);
 void rs_list_dealloc(rs_object *l);
@@ -118,15 +102,10 @@ void rs_list_dealloc(rs_object *l);
  *   FIN_COLLECT        tp_finalize runs a MANUAL collection (Python's `gc.collect()` in a
  *                      `__del__`), unless the runtime is finalizing; a destructor reached from
  *                      a pop-close therefore collects while the frame's stackpointer is
- *                      unpublished (SPEC §3.3, gh-129236)
+ *                      unpublished (model.md §3.3, gh-129236)
  * Finalizers run at most once (FINALIZED bit); destructors resurrect at most once
  * (`resurrected`, written only by the destructor, which runs with sole access). */
-typedef enum rs_fin_behaviour {
-    RS_FIN_NONE,
-    RS_FIN_RESURRECT,
-    RS_DEALLOC_RESURRECT,
-    RS_FIN_COLLECT,
-} rs_fin_behaviour;
+/* rs_fin_behaviour (the four above) is in rs/api.h */
 
 typedef struct rs_finalizable {
     rs_container c;             /* slots as a container's */
@@ -137,7 +116,6 @@ typedef struct rs_finalizable {
 extern rs_type rs_fin_none_type, rs_fin_resurrect_type, rs_dealloc_resurrect_type,
     rs_fin_collect_type;
 rs_type *rs_finalizable_type(rs_fin_behaviour b);
-rs_object *rs_finalizable_new(rs_fin_behaviour b, uint32_t n, int root_slot);
 /* An instance of a finalizable type `t` (static or heap: tp_kind FINALIZABLE, tp_extra a
  * const rs_fin_behaviour *, tp_basicsize ≥ sizeof(rs_finalizable)); a heap type is held. */
 rs_object *rs_finalizable_new_typed(rs_type *t, uint32_t n, int root_slot);
@@ -159,11 +137,6 @@ typedef struct rs_weakref {
 } rs_weakref;
 
 extern rs_type rs_weakref_type;
-/* A weakref to a container, list or finalizable (borrowed; the caller holds a reference).
- * NULL on allocation failure. */
-rs_object *rs_weakref_new(rs_object *referent, bool callback);
-/* New reference to the referent, or NULL if it is dead or dying. */
-rs_object *rs_weakref_get(rs_object *wr);
 /* Destructor step: clear every weakref to `referent`, then run the callbacks of those that
  * have one and are still alive (try_incref), outside the lock. */
 void rs_weakrefs_clear_dealloc(rs_object *referent);
@@ -187,15 +160,12 @@ bool rs_weakref_check(rs_violation *v);
  * set steals o (may be NULL): MAYBE_WEAKREF is set on o (so that non-owners' try_incref can
  * succeed), then exchange (acq_rel) and decref of the old value.  get = acquire load +
  * try_incref_compare, retried until it succeeds or the slot is empty. */
-#define RS_ROOTS 8
-void rs_root_set(int i, rs_object *o);
-rs_object *rs_root_get(int i);
-void rs_late_root_set(int i, rs_object *o);
+/* RS_ROOTS, rs_root_set, rs_root_get, rs_late_root_set: rs/api.h */
 rs_object *rs_late_root_get(int i);
 void rs_roots_clear(void);         /* shutdown: drop every root */
 void rs_late_roots_clear(void);    /* shutdown, after the final collection */
 
-/* ---- trashcan (trash.c, SPEC §1.3) ----
+/* ---- trashcan (trash.c, model.md §1.3) ----
  * A destructor of a kind that can form deep chains brackets its body:
  *     if (rs_trash_begin(o)) return;   // deposited: destroyed later by the outermost drain
  *     ... body ...

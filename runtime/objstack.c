@@ -1,9 +1,9 @@
 /* objstack.c — chunked stacks of object pointers (see objstack.h). */
 #include "objstack.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "tstate.h"
 
 static rs_heap_tld *caller_tld(void)
@@ -18,7 +18,7 @@ int rs_objstack_push(rs_objstack *s, rs_object *o)
 {
     rs_objstack_chunk *c = s->head;
     if (c == NULL || c->n == RS_OBJSTACK_CHUNK_ITEMS) {
-        if (rs_fault("objstack.chunk"))
+        if (rs_fault(RS_FAULT_OBJSTACK_CHUNK))
             return -1;
         rs_objstack_chunk *nc = rs_heap_alloc(caller_tld(), RS_HEAP_MEM, sizeof *nc);
         if (nc == NULL)

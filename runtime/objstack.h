@@ -1,4 +1,7 @@
-/* objstack.h — stacks of object pointers in chunks (SPEC §2.2), used by the BRC merge queues
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/objstack.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* objstack.h — stacks of object pointers in chunks (model.md §2.2), used by the BRC merge queues
  * and (later) the GC's worklists.  Chunks come from the calling thread's MEM heap; a push
  * that needs a chunk passes the fault point "objstack.chunk" and can fail.  A stack is owned
  * by whoever guards it (a bucket mutex, a single thread, or stop-the-world). */
@@ -8,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "object.h"
+#include "rs/object.h"
 
 #define RS_OBJSTACK_CHUNK_ITEMS 254
 

@@ -1,4 +1,4 @@
-/* qsbr.c — quiescent-state-based reclamation: sequences, records, poll (SPEC §11).
+/* qsbr.c — quiescent-state-based reclamation: sequences, records, poll (model.md §11).
  *
  * Writers advance wr_seq to obtain a goal; readers publish the wr_seq they saw at each
  * quiescent point in their record (0 while offline); poll computes the minimum over online
@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fatal.h"
-#include "hooks.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 
@@ -76,7 +76,7 @@ void rs_qsbr_fini(void)
 static int grow_locked(void)
 {
     rs_qsbr_shared *q = &rs_rt.qsbr;
-    if (rs_fault("qsbr.grow"))
+    if (rs_fault(RS_FAULT_QSBR_GROW))
         return -1;
     size_t old_n = qsize(), new_n = old_n * 2;
     rs_qsbr_rec *old = qarray(), *a = alloc_array(new_n);

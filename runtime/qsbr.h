@@ -1,4 +1,7 @@
-/* qsbr.h — quiescent-state-based reclamation (SPEC §11): when may a block that readers might
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/qsbr.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* qsbr.h — quiescent-state-based reclamation (model.md §11): when may a block that readers might
  * still hold be freed?
  *
  * A shared write sequence `wr_seq` (odd, starts at RS_QSBR_INITIAL, grows by RS_QSBR_INCR) is
@@ -23,14 +26,15 @@
 #ifndef RS_QSBR_H
 #define RS_QSBR_H
 
+#include "rs/api.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 #include "lock.h"
-#include "object.h"
-#include "violation.h"
+#include "rs/object.h"
+#include "rs/violation.h"
 
 #define RS_QSBR_OFFLINE ((int64_t)0)
 #define RS_QSBR_INITIAL ((int64_t)1)
@@ -82,8 +86,8 @@ int64_t rs_qsbr_advance(void);
 /* ... or, on ts's behalf, reuse the next sequence for up to RS_QSBR_DEFERRED_LIMIT − 1
  * calls before really advancing (owner-only: ts is the caller, attached). */
 int64_t rs_qsbr_deferred_advance(rs_tstate *ts);
-/* Readers (owner-only, attached): report a quiescent point; go online; go offline. */
-void rs_qsbr_quiescent(rs_tstate *ts);
+/* Readers (owner-only, attached): go online; go offline.  (A quiescent point:
+ * rs_qsbr_quiescent, rs/api.h.) */
 void rs_qsbr_attach(rs_tstate *ts);
 void rs_qsbr_detach(rs_tstate *ts);
 /* Has goal been reached?  Caller attached (or the STW requester).  May raise rd_seq. */

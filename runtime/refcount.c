@@ -1,4 +1,4 @@
-/* refcount.c — biased reference counting, the slow paths (SPEC §2.1, §2.3).
+/* refcount.c — biased reference counting, the slow paths (model.md §2.1, §2.3).
  *
  * The owner's increments and decrements touch only ob_ref_local (object.h, inline).  Other
  * threads use ob_ref_shared with seq_cst read-modify-writes.  When the owner's local count
@@ -12,9 +12,9 @@
  * (B4: exactly once). */
 #include "bugs.h"
 #include "brc.h"
-#include "fatal.h"
-#include "hooks.h"
-#include "object.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
+#include "rs/object.h"
 #include "runtime.h"
 
 _Thread_local char rs__tid_anchor;

@@ -1,5 +1,5 @@
 /* roots.c — the root slots: rs_rt.roots[8] (module globals) and rs_rt.late_roots[8] (dropped
- * after the final collection), each an atomic slot holding a strong reference (SPEC §0.1).
+ * after the final collection), each an atomic slot holding a strong reference (model.md §0.1).
  *
  * set: the stored reference is the caller's (stolen).  MAYBE_WEAKREF is put into the value's
  * shared flags first, so that a non-owner's try_incref of a live stored value always succeeds
@@ -9,7 +9,7 @@
  * slot changed meanwhile (the slot's own reference keeps its current value alive). */
 #include "objects.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "runtime.h"
 
 static RS_ATOMIC(void *) *slot(RS_ATOMIC(void *) *table, int i)

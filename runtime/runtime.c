@@ -1,14 +1,14 @@
-/* runtime.c — the runtime singleton: options, init, totals (SPEC §4, §10).
+/* runtime.c — the runtime singleton: options, init, totals (model.md §4, §10).
  *
- * Shutdown (rs_runtime_fini, SPEC §4 steps 1–11) lives in lifecycle.c. */
+ * Shutdown (rs_runtime_fini, model.md §4 steps 1–11) lives in lifecycle.c. */
 #include "runtime.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 
 rs_runtime rs_rt;
 
@@ -144,3 +144,5 @@ void rs_tid_registry_add(uintptr_t tid)
     tid_insert(rs_rt.tids.slots, rs_rt.tids.cap, tid);
     rs_rt.tids.len++;
 }
+
+void rs_debug_set_validate(bool on) { rs_rt.opts.validate = on; }

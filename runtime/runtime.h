@@ -1,11 +1,15 @@
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/runtime.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
 /* runtime.h — the runtime singleton: options, thread list, stop-the-world state, BRC table,
- * reference totals and statistics; init and shutdown (SPEC §4).
+ * reference totals and statistics; init and shutdown (model.md §4).
  *
  * One runtime exists at a time per process; rs_runtime_init may be called again after
  * rs_runtime_fini (a driver may run many trials in one process). */
 #ifndef RS_RUNTIME_H
 #define RS_RUNTIME_H
 
+#include "rs/api.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -18,16 +22,7 @@
 #include "typeid.h"
 #include "tstate.h"
 
-typedef struct rs_options {
-    bool immortalize_deferred;   /* §3.6, default on */
-    bool freelists;              /* §6, default on */
-    bool gc_enabled;             /* §7, default on */
-    int64_t gc_threshold[3];     /* (2000, 10, 10) */
-    int trash_depth;             /* 50 */
-    bool validate;               /* run validators at GC entry and between phases */
-} rs_options;
-
-void rs_options_default(rs_options *o);
+/* rs_options, rs_options_default, rs_leaks, rs_runtime_init, rs_runtime_fini: rs/api.h */
 
 typedef struct rs_stw {
     rs_mutex mutex;                  /* one stop-the-world at a time */
@@ -71,23 +66,12 @@ typedef struct rs_runtime {
     /* every thread id ever bound since init (open addressing, HEAD_LOCK for writes; read by
      * validators under STW): a non-zero ob_tid outside a collection must be one of them (H5) */
     struct { uintptr_t *slots; size_t cap, len; } tids;
-    rs_qsbr_shared qsbr;             /* QSBR shared state (SPEC §11; qsbr branch) */
-    rs_delayed_runtime delayed;      /* runtime delayed-free queue (SPEC §11; qsbr branch) */
+    rs_qsbr_shared qsbr;             /* QSBR shared state (model.md §11; qsbr branch) */
+    rs_delayed_runtime delayed;      /* runtime delayed-free queue (model.md §11; qsbr branch) */
 } rs_runtime;
 
 extern rs_runtime rs_rt;
 
-/* Create the runtime and the main thread state (created, bound, attached on the caller).
- * opts NULL ⇒ defaults.  0, or -1 on allocation failure. */
-int rs_runtime_init(const rs_options *opts);
-
-typedef struct rs_leaks {
-    intptr_t reftotal;  /* must be 0 */
-    int64_t blocks;     /* must be 0 */
-} rs_leaks;
-/* Shut down (main thread, attached): SPEC §4 steps 1–11 (lifecycle.c).  Returns the leak
- * figures; both are 0 for any clean program. */
-rs_leaks rs_runtime_fini(void);
 
 /* Σ folded + every linked state's total, read under HEAD_LOCK. */
 intptr_t rs_get_reftotal(void);

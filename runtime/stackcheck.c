@@ -1,4 +1,4 @@
-/* stackcheck.c — validators for deferred objects and stacks (SPEC §3.5 D2, D4), run from
+/* stackcheck.c — validators for deferred objects and stacks (model.md §3.5 D2, D4), run from
  * rs_check_world under stop-the-world with HEAD_LOCK held.
  *
  *   D2  DEFERRED ⇒ TRACKED, and a mortal DEFERRED object's count (local + shared) ≥ RS_REF_DEFERRED

@@ -1,4 +1,4 @@
-/* stw.c — stop-the-world and start-the-world (SPEC §8.3).
+/* stw.c — stop-the-world and start-the-world (model.md §8.3).
  *
  * The requester holds stw.mutex for the whole pause.  Under HEAD_LOCK it counts the other
  * threads, suspends the DETACHED ones itself (CAS DETACHED → SUSPENDED) and asks the ATTACHED
@@ -8,8 +8,8 @@
  *
  * A thread is stopped only once the requester's CAS succeeded or it suspended itself; a state
  * created during the pause starts SUSPENDED and is not counted. */
-#include "fatal.h"
-#include "hooks.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 

@@ -1,5 +1,5 @@
 /* trash.c — the trashcan: destruction of deep reference chains without deep C recursion
- * (SPEC §1.3; CPython: _PyTrash_thread_deposit_object / _PyTrash_thread_destroy_chain).
+ * (model.md §1.3; CPython: _PyTrash_thread_deposit_object / _PyTrash_thread_destroy_chain).
  *
  * Each thread counts its nested destructors (ts->trash.dealloc_depth).  A destructor that
  * would start at depth ≥ rs_rt.opts.trash_depth (or at any nested depth when the fault hook
@@ -15,9 +15,9 @@
 #include "objects.h"
 
 #include "bugs.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "runtime.h"
 #include "tstate.h"
 
@@ -48,7 +48,7 @@ bool rs_trash_begin(rs_object *o)
     int limit = rs_rt.opts.trash_depth > 1 ? rs_rt.opts.trash_depth : 1;
     /* torture: the fault hook may ask for a deposit at any nested level (never the outermost,
      * which must run to drain) */
-    if (tr->dealloc_depth >= limit || (tr->dealloc_depth > 0 && rs_fault("trash.deposit"))) {
+    if (tr->dealloc_depth >= limit || (tr->dealloc_depth > 0 && rs_fault(RS_FAULT_TRASH_DEPOSIT))) {
         deposit(tr, o);
         return true;
     }

@@ -1,4 +1,7 @@
-/* trash.h — the trashcan: deferred destruction of deep chains (SPEC §1.3).  Owned by trash.c. */
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/trash.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* trash.h — the trashcan: deferred destruction of deep chains (model.md §1.3).  Owned by trash.c. */
 #ifndef RS_TRASH_H
 #define RS_TRASH_H
 

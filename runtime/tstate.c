@@ -1,9 +1,9 @@
-/* tstate.c — thread state lifecycle (SPEC §8.1): create, bind, attach, detach, exit.
+/* tstate.c — thread state lifecycle (model.md §8.1): create, bind, attach, detach, exit.
  *
  * Creation links the state into rt.threads under HEAD_LOCK; binding runs on the new thread and
  * builds its per-thread data, publishing heap_initialized = 1 with a release store only when
  * the heaps are complete (the GC's heap walk acquires it, G6).  Exit runs on the thread itself
- * in the order of SPEC §8.1 step 4; steps owned by later mechanisms (freelists, type-id
+ * in the order of model.md §8.1 step 4; steps owned by later mechanisms (freelists, type-id
  * counts, delayed frees) are marked where they belong. */
 #include "tstate.h"
 
@@ -12,14 +12,41 @@
 #include <string.h>
 
 #include "bugs.h"
-#include "fatal.h"
-#include "hooks.h"
+#include "rs/fatal.h"
+#include "rs/hooks.h"
 #include "immortal.h" /* deferred branch */
 #include "runtime.h"
 
 static _Thread_local rs_tstate *tls_current;
 
 rs_tstate *rs_tstate_current(void) { return tls_current; }
+
+bool rs_tstate_is_bound(const rs_tstate *ts) { return ts->bound; }
+
+bool rs_tstate_is_shutting_down(const rs_tstate *ts)
+{
+    return rs_atomic_load_relaxed_int(&ts->state) == RS_TS_SHUTTING_DOWN;
+}
+
+rs_tstate *rs_tstate_find_locked(uintptr_t tid)
+{
+    if (tid == 0)
+        return NULL;
+    rs_tstate *t = rs_rt.threads;
+    while (t && rs_atomic_load_relaxed_uptr(&t->thread_id) != tid)
+        t = t->next;
+    return t;
+}
+
+bool rs_debug_with_tstate(uintptr_t tid, void (*fn)(rs_tstate *ts, void *arg), void *arg)
+{
+    rs_head_lock();
+    rs_tstate *t = rs_tstate_find_locked(tid);
+    if (t)
+        fn(t, arg);
+    rs_head_unlock();
+    return t != NULL;
+}
 
 void rs__tstate_set_current(rs_tstate *ts)
 {
@@ -30,7 +57,7 @@ void rs__tstate_set_current(rs_tstate *ts)
 
 rs_tstate *rs_tstate_new(void)
 {
-    if (rs_fault("alloc.tstate"))
+    if (rs_fault(RS_FAULT_ALLOC_TSTATE))
         return NULL;
     rs_tstate *ts = calloc(1, sizeof *ts);
     if (ts == NULL)
@@ -151,7 +178,7 @@ static void unlink_locked(rs_tstate *ts)
     }
 }
 
-/* SPEC §8.1 exit steps 1–5; on the thread itself (or, at shutdown, on behalf of a thread
+/* model.md §8.1 exit steps 1–5; on the thread itself (or, at shutdown, on behalf of a thread
  * proven gone). */
 void rs_tstate_clear_objects(rs_tstate *ts) /* lifecycle: exit steps 1–4, also run early by shutdown */
 {
@@ -183,7 +210,7 @@ static void tstate_clear(rs_tstate *ts)
     ts->cleared = true;
 }
 
-/* SPEC §8.1 exit steps 6–7 */
+/* model.md §8.1 exit steps 6–7 */
 static void tstate_delete(rs_tstate *ts, bool own_thread)
 {
     rs_head_lock();

@@ -1,4 +1,7 @@
-/* tstate.h — thread states (SPEC §8): create, bind, attach/detach, suspend, exit.
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/tstate.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* tstate.h — thread states (model.md §8): create, bind, attach/detach, suspend, exit.
  *
  * A thread state is created by a parent (rs_tstate_new), then bound on its own OS thread
  * (rs_tstate_bind: thread id, BRC registration, heaps, and only then heap_initialized = 1 with
@@ -6,7 +9,7 @@
  * Only ATTACHED threads touch objects.  The stop-the-world requester (stw.c) moves DETACHED
  * threads to SUSPENDED and asks ATTACHED ones to suspend themselves through PLEASE_STOP.
  *
- * Exit (rs_tstate_exit, on the thread itself) follows SPEC §8.1 step by step.
+ * Exit (rs_tstate_exit, on the thread itself) follows model.md §8.1 step by step.
  *
  * State word transitions:
  *     DETACHED → ATTACHED   the thread itself (CAS), or parks while SUSPENDED
@@ -17,6 +20,8 @@
 #ifndef RS_TSTATE_H
 #define RS_TSTATE_H
 
+#include "rs/api.h"
+#include "rs/debug.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,7 +31,7 @@
 #include "freelist.h"
 #include "gc.h"
 #include "heap.h"
-#include "object.h"
+#include "rs/object.h"
 #include "trash.h"
 #include "typeid.h"
 
@@ -37,14 +42,7 @@ enum {
     RS_TS_SHUTTING_DOWN = 3,
 };
 
-/* eval breaker bits (SPEC §9); bits 8+ hold the version */
-enum {
-    RS_EB_ASYNC_EXC = 1u << 3,
-    RS_EB_GC_SCHEDULED = 1u << 4,
-    RS_EB_PLEASE_STOP = 1u << 5,
-    RS_EB_EXPLICIT_MERGE = 1u << 6,
-    RS_EB_EVENTS_MASK = 0xff,
-};
+/* eval breaker bits: RS_EB_* in rs/debug.h; bits 8+ hold the version */
 #define RS_EB_VERSION_SHIFT 8
 
 struct rs_tstate {
@@ -63,7 +61,7 @@ struct rs_tstate {
     rs_heap_tld heap;
     RS_ATOMIC(intptr_t) reftotal;      /* written only by this thread (relaxed load + store) */
 
-    /* ---- QSBR and delayed free (SPEC §11; qsbr branch) ---- */
+    /* ---- QSBR and delayed free (model.md §11; qsbr branch) ---- */
     size_t qsbr_idx;                   /* slot in rs_rt.qsbr.array (RS_QSBR_NO_SLOT: none); an
                                         * index, not a pointer: the array moves when it grows */
     rs_delayed_queue mem_free_queue;   /* owner-only: this thread's delayed frees */
@@ -90,48 +88,26 @@ struct rs_tstate {
     uint64_t merges;                   /* owner merges run (statistics) */
 };
 
-/* Create a thread state on behalf of a new thread (called by the parent, which may be any
- * thread, attached or not).  Starts SUSPENDED if a stop-the-world is pending, else DETACHED.
- * NULL on allocation failure. */
-rs_tstate *rs_tstate_new(void);
 /* On the new thread, before its first attach (DETACHED or SUSPENDED).  0, or -1 on failure. */
 int rs_tstate_bind(rs_tstate *ts);
-/* 0; -1 if the state is SHUTTING_DOWN (the thread must exit without touching objects).
- * An unbound state is bound first ("attach without binding"). */
-int rs_tstate_attach(rs_tstate *ts);
-void rs_tstate_detach(rs_tstate *ts);
-/* The calling thread's attached (or bound) state, or NULL. */
-rs_tstate *rs_tstate_current(void);
-/* Exit on the thread itself, attached: clear then delete (SPEC §8.1 step 4).  ts is freed. */
-void rs_tstate_exit(rs_tstate *ts);
 /* lifecycle: exit steps 1–4 only (frames, freelists, BRC, type counts, delayed queue), on the
  * thread itself or for a thread proven gone; idempotent.  Shutdown clears the main state so
- * (SPEC §4 step 6) and abandons its heaps when it deletes it (step 10). */
+ * (model.md §4 step 6) and abandons its heaps when it deletes it (step 10). */
 void rs_tstate_clear_objects(rs_tstate *ts);
 /* Clear + delete a state whose thread is proven gone or shut out (shutdown), by the caller;
  * drops the list's reference only. */
 void rs_tstate_delete_foreign(rs_tstate *ts);
-/* The OS thread drops its reference without exiting through rs_tstate_exit (its attach
- * returned -1 at shutdown, or it never ran). */
-void rs_tstate_release(rs_tstate *ts);
+
+/* The linked state bound to thread id tid, or NULL (HEAD_LOCK held). */
+rs_tstate *rs_tstate_find_locked(uintptr_t tid);
 
 /* eval breaker (breaker.c) */
-void rs_eval_breaker_set(rs_tstate *ts, uintptr_t bit);
 void rs_eval_breaker_clear(rs_tstate *ts, uintptr_t bit);
 uintptr_t rs_eval_breaker_load(rs_tstate *ts);
-/* Handle the calling thread's pending events (SPEC §9).  Stores the async exception token
- * delivered (or NULL) in *exc if exc is non-NULL.  Returns 0, or -1 if the runtime shut this
- * thread out while it was suspended: it must then stop touching objects and call
- * rs_tstate_release. */
-int rs_poll(rs_tstate *ts, void **exc);
-/* Send an async exception to the thread whose thread_id is tid; 0, or -1 if none. */
-int rs_async_exc_set(uintptr_t tid, void *token);
 /* Write a new version into every breaker (under STW). */
 void rs_bump_version(void);
 
 /* stop-the-world (stw.c) */
-void rs_stop_the_world(rs_tstate *requester);
-void rs_start_the_world(rs_tstate *requester);
 /* called from rs_poll on PLEASE_STOP */
 int rs_tstate_suspend_self(rs_tstate *ts);   /* -1: shut out */
 bool rs_world_is_stopped(void);

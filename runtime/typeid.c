@@ -1,4 +1,4 @@
-/* typeid.c — per-thread heap-type reference counts and the type-id pool (SPEC §5).
+/* typeid.c — per-thread heap-type reference counts and the type-id pool (model.md §5).
  *
  * The pool hands out ids to heap types: a table of entries that are either a type (assigned)
  * or a link in the freelist of unused entries.  It grows by doubling (minimum 8) only when the
@@ -15,10 +15,10 @@
 #include <string.h>
 
 #include "bugs.h"
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
-#include "hooks.h"
-#include "object.h"
+#include "rs/hooks.h"
+#include "rs/object.h"
 #include "runtime.h"
 #include "tstate.h"
 
@@ -33,7 +33,7 @@ static int pool_grow_locked(rs_tstate *ts)
     RS_ASSERT(p->freelist == NULL);
     size_t old = rs_atomic_load_relaxed_uptr((RS_ATOMIC(uintptr_t) *)&p->size);
     size_t n = old ? old * 2 : RS_TYPEID_POOL_MIN;
-    if (rs_fault("typeid.grow"))
+    if (rs_fault(RS_FAULT_TYPEID_GROW))
         return -1;
     rs_typeid_entry *t = rs_heap_alloc(&ts->heap, RS_HEAP_MEM, n * sizeof *t);
     if (t == NULL)
@@ -118,7 +118,7 @@ static bool array_grow(rs_tstate *ts, size_t idx)
     /* relaxed: the id we hold was assigned (and the pool grown) before the type reached us, so
      * this load sees a size covering it */
     size_t n = pool_size();
-    if (idx >= n || rs_fault("typeid.array"))
+    if (idx >= n || rs_fault(RS_FAULT_TYPEID_ARRAY))
         return false;
     intptr_t *a = rs_heap_alloc(&ts->heap, RS_HEAP_MEM, n * sizeof *a);
     if (a == NULL)

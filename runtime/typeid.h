@@ -1,4 +1,7 @@
-/* typeid.h — per-thread heap-type reference counts and the type-id pool (SPEC §5).
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/typeid.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* typeid.h — per-thread heap-type reference counts and the type-id pool (model.md §5).
  * Owned by typeid.c.
  *
  * Every heap type gets a unique id (index + 1 into the pool's table; 0 = none).  A thread
@@ -27,9 +30,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 #include "lock.h"
-#include "violation.h"
+#include "rs/violation.h"
 
 #define RS_INVALID_UNIQUE_ID ((uintptr_t)0)
 #define RS_TYPEID_POOL_MIN 8
@@ -73,9 +76,9 @@ void rs_decref_type(rs_tstate *ts, rs_type *t);
 void rs_typeid_merge(rs_tstate *t);
 /* Merge every linked thread's counts: under STW with HEAD_LOCK held (GC, immortalisation). */
 void rs_typeid_merge_all_locked(void);
-/* Exit step (3) (SPEC §8.1): merge, free the array, mark the thread finalised.  Idempotent. */
+/* Exit step (3) (model.md §8.1): merge, free the array, mark the thread finalised.  Idempotent. */
 void rs_typeid_tstate_fini(rs_tstate *t);
-/* Release t's id (SPEC §3.4): under STW, after every thread's counts were merged.  The entry
+/* Release t's id (model.md §3.4): under STW, after every thread's counts were merged.  The entry
  * goes back on the freelist and t->unique_id becomes 0. */
 void rs_typeid_release(rs_type *t);
 /* Shutdown step 8: null the freelist entries, set unique_id = 0 on every type still in the

@@ -1,15 +1,15 @@
-/* typeobj.c — heap type objects and their instances (SPEC §0.1, §3.1, §5).
+/* typeobj.c — heap type objects and their instances (model.md §0.1, §3.1, §5).
  *
  * rs_type_new_heap allocates a type object in the creator's GC heap (tracked), makes it
  * deferred and gives it a unique id; its instances take a type reference with rs_incref_type
  * (a plain per-thread increment, typeid.c) and their destructor drops it with rs_decref_type.
  * A deferred type is freed only after its deferral is disabled and its id released (the GC's
- * job, SPEC §3.4); its destructor then drops the dict slot and frees the block.  Until the GC
+ * job, model.md §3.4); its destructor then drops the dict slot and frees the block.  Until the GC
  * lands, tests free heap types with rs_type_heap_drop_testonly, which does §3.4 by hand. */
 #include "typeobj.h"
 #include "deferred.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "runtime.h"
 #include "tstate.h"
 #include "typeid.h"
@@ -104,7 +104,7 @@ rs_type *rs_type_new_heap_from(rs_tstate *ts, const char *name, const rs_type *b
     t->tp_extra = base->tp_extra;
     rs_atomic_store_relaxed_u64(&t->tp_deallocs, 0);
     h->base = base;
-    rs_set_deferred(&t->ob_base); /* deferred.c (SPEC §3.1) */
+    rs_set_deferred(&t->ob_base); /* deferred.c (model.md §3.1) */
     rs_typeid_assign(ts, t); /* id 0 on failure: ordinary refcounting */
     return t;
 }
@@ -126,12 +126,12 @@ void rs_type_heap_drop_testonly(rs_tstate *ts, rs_type *type)
     rs_object *o = &type->ob_base;
     RS_ASSERT(!rs_is_immortal(o) && (rs_gc_bits(o) & RS_GC_DEFERRED));
     rs_stop_the_world(ts);
-    /* SPEC §3.4 by hand: merge every thread's counts, drop the bias, release the id */
+    /* model.md §3.4 by hand: merge every thread's counts, drop the bias, release the id */
     rs_head_lock();
     rs_typeid_merge_all_locked();
     rs_head_unlock();
     rs_gc_bits_clear(o, RS_GC_DEFERRED); /* STW writer */
-    /* the bias goes, then merge_refcount(o, 0) (SPEC §7.1; the GC's helper, written out here):
+    /* the bias goes, then merge_refcount(o, 0) (model.md §7.1; the GC's helper, written out here):
      * with the bias gone the shared count may be negative against a positive local count */
     intptr_t shared = rs_atomic_load_relaxed_iptr(&o->ob_ref_shared) - RS_REF_SHARED(RS_REF_DEFERRED, 0);
     intptr_t n = (intptr_t)rs_atomic_load_relaxed_u32(&o->ob_ref_local) + (shared >> RS_REF_SHARED_SHIFT);
@@ -142,3 +142,5 @@ void rs_type_heap_drop_testonly(rs_tstate *ts, rs_type *type)
     rs_start_the_world(ts);
     rs_decref(o); /* the creator's reference */
 }
+
+bool rs_type_is_heap(const rs_object *o) { return o->ob_type == &rs_heaptype_type; }

@@ -1,4 +1,7 @@
-/* typeobj.h — heap type objects and their instances (SPEC §0.1, §5).  Owned by typeobj.c.
+#ifndef RS_RUNTIME_INTERNAL
+#error "runtime/typeobj.h is internal to the runtime: include \"rs/api.h\" or \"rs/debug.h\""
+#endif
+/* typeobj.h — heap type objects and their instances (model.md §0.1, §5).  Owned by typeobj.c.
  *
  * A heap type is an object in the GC heap (tracked; its own type is the static metatype
  * rs_heaptype_type, kind RS_KIND_TYPE) with one slot, `dict` (tp_dict, a strong reference).
@@ -12,9 +15,10 @@
 #ifndef RS_TYPEOBJ_H
 #define RS_TYPEOBJ_H
 
+#include "rs/api.h"
 #include <stdbool.h>
 
-#include "object.h"
+#include "rs/object.h"
 
 /* the metatype of heap types (static, immortal) */
 extern rs_type rs_heaptype_type;
@@ -24,24 +28,20 @@ typedef struct rs_heaptype {
     const rs_type *base;     /* the static type whose layout and behaviour instances take */
 } rs_heaptype;
 
-static inline bool rs_type_is_heap(const rs_object *o) { return o->ob_type == &rs_heaptype_type; }
 
 /* Create a heap type named `name` (not copied: a string that outlives the type) whose
  * instances are of `base_kind` (only RS_KIND_LEAF so far; other kinds use
  * rs_type_new_heap_from with their static base type).  Owned by ts (count 1), tracked,
  * deferred, with a unique id (0 if the pool could not grow).  NULL on allocation failure. */
 rs_type *rs_type_new_heap(rs_tstate *ts, const char *name, rs_kind base_kind);
-/* As above, instances laid out and behaving like those of the static type `base`.  The
- * instances' destructor runs base->tp_dealloc, then drops the type reference: a base whose
- * destructor may defer the free (trashcan) or resurrect must not be used until that order is
- * revisited (the type must outlive the block's last use of ob_type). */
-rs_type *rs_type_new_heap_from(rs_tstate *ts, const char *name, const rs_type *base);
+/* rs_type_new_heap_from (instances like those of a static type) and rs_type_is_heap:
+ * rs/api.h */
 
 /* A new instance of the heap type (owned, count 1), holding a type reference; untracked
  * kinds only (leaves).  NULL on allocation failure. */
 rs_object *rs_instance_new(rs_tstate *ts, rs_type *type);
 
-/* TEST-ONLY path freeing a heap type while the GC cannot (SPEC §3.4 done by hand): stops the
+/* TEST-ONLY path freeing a heap type while the GC cannot (model.md §3.4 done by hand): stops the
  * world, merges every thread's per-thread counts, disables deferral (clears DEFERRED, removes
  * the bias, merge_refcount(o, 0): the count moves to the shared field, MERGED), releases the id, restarts the world, then drops the creator's reference `ts` holds.
  * The type is freed when its last instance is gone.  Not for immortal types. */

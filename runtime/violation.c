@@ -1,5 +1,5 @@
 /* violation.c — filling an rs_violation. */
-#include "violation.h"
+#include "rs/violation.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* weakref.c — weak references to containers, lists and finalizables (SPEC §0.1, §7.2 step 7).
+/* weakref.c — weak references to containers, lists and finalizables (model.md §0.1, §7.2 step 7).
  *
  * A weakref holds an uncounted pointer to its referent.  Every live link sits in one bucket of
  * a 256-way table keyed by the referent's address; the bucket's lock guards its chain and the
@@ -18,7 +18,7 @@
  * the callbacks (rs_rt.stats.callbacks_run += 1) after the unlock. */
 #include "objects.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "heap.h"
 #include "runtime.h"
 

@@ -5,7 +5,7 @@
  * Property: every reference taken is counted once on the thread that took it, and every
  * thread's total is folded when it exits: RT holds at each `stw` check point and the runtime
  * shuts down with reference total 0 and no live blocks.
- * Targets (SPEC §13): reftotal-racy (TSan, RT), reftotal-not-merged-at-exit (RT, Leak). */
+ * Targets (model.md §13): reftotal-racy (TSan, RT), reftotal-not-merged-at-exit (RT, Leak). */
 #include "gen.h"
 
 program *scn_gen_creation_storm(uint64_t seed, const scenario_params *sp)

@@ -1,5 +1,5 @@
 /* registry.c — THE table of scenarios (habit 12: lists kept once).  One row per scenario:
- * name, the one-line property a clean run satisfies, the SPEC §13 mutants it targets with the
+ * name, the one-line property a clean run satisfies, the model.md §13 mutants it targets with the
  * detector kinds expected to catch each, its default thread count and its generator.  The
  * CLI's `list`, the mutant scoreboard (scenario_for_mutant) and README's "Scenarios" table
  * come from here (tests/test_scenarios.c checks README against it). */

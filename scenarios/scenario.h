@@ -8,7 +8,7 @@
  *
  * A scenario is a seeded function that builds a program (harness/program.h) aimed at one
  * runtime mechanism or historical bug.  Every scenario states its oracle: the property it
- * checks, the mutants of SPEC §13 it must catch, and for each mutant the kinds of detector
+ * checks, the mutants of model.md §13 it must catch, and for each mutant the kinds of detector
  * expected to fire (habit 9).  All scenarios live in ONE table, scenarios/registry.c; the CLI
  * (`refstorm list`), the mutant scoreboard and README's "Scenarios" section are produced from
  * or checked against it (habit 12).
@@ -38,7 +38,7 @@ typedef struct scenario_params {
     int ops_per_thread; /* size knob: SCENARIO_MIN_OPS..SCENARIO_MAX_OPS; 0 = SCENARIO_DEFAULT_OPS */
 } scenario_params;
 
-/* Detector kinds (SPEC §13).  A target names the ones expected to catch its mutant. */
+/* Detector kinds (model.md §13).  A target names the ones expected to catch its mutant. */
 #define SCENARIO_DETECTORS(X)                                                                 \
     X(TSAN, "TSan")                                                                           \
     X(ASAN, "ASan")                                                                           \
@@ -68,7 +68,7 @@ enum scenario_detector_bit {
 #define SCN_HANG SCN_DET_(HANG)
 
 typedef struct scenario_target {
-    const char *mutant;  /* a SPEC §13 name, e.g. "merge-request-lost" */
+    const char *mutant;  /* a model.md §13 name, e.g. "merge-request-lost" */
     unsigned detectors;  /* SCN_* bits expected to catch it in this scenario */
 } scenario_target;
 

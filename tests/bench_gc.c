@@ -19,7 +19,7 @@
 #include "runtime.h"
 
 #define REPS 5
-#define BENCH_MARK RS_GC_FROZEN /* reserved bit (SPEC §1.2): free for a benchmark's mark */
+#define BENCH_MARK RS_GC_FROZEN /* reserved bit (model.md §1.2): free for a benchmark's mark */
 
 typedef struct bnode {
     rs_object ob;

@@ -19,8 +19,8 @@
 #include <time.h>
 
 #include "scheduler.h"
-#include "atomic.h"
-#include "hooks.h"
+#include "rs/atomic.h"
+#include "rs/hooks.h"
 
 #define REPS 5
 

@@ -8,7 +8,7 @@
 #include "support.h"
 
 #include "gc.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define GC_TSAN 1

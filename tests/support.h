@@ -26,7 +26,7 @@ static inline void rt_up(void)
 }
 
 /* as rt_up, with temporary immortalisation off: for tests of mortal deferred objects (heap
- * types) that start threads, which would otherwise make those objects immortal (SPEC §3.6) */
+ * types) that start threads, which would otherwise make those objects immortal (model.md §3.6) */
 static inline void rt_up_mortal(void)
 {
     rs_options o;

@@ -279,7 +279,7 @@ static void resurrecting_dealloc(rs_object *o)
 {
     if (resurrect_budget > 0) {
         resurrect_budget--;
-        rs_incref(o); /* a plain incref from the destructor, as SPEC §2.1's bug describes */
+        rs_incref(o); /* a plain incref from the destructor, as model.md §2.1's bug describes */
         resurrected = o;
         return;
     }
@@ -316,7 +316,7 @@ static void test_resurrection_keeps_h1(void **state)
 /* ---- mutants: each caught by its effect ---- */
 static void rt_down_expect_leak(void)
 {
-    /* lifecycle: shutdown collects (SPEC §4 steps 3, 5) and the GC validates at entry; the
+    /* lifecycle: shutdown collects (model.md §4 steps 3, 5) and the GC validates at entry; the
      * mutant left a state H1 rejects, so validation is off here: this reads the leak figures */
     rs_rt.opts.validate = false;
     rs_leaks l = rs_runtime_fini();

@@ -1,4 +1,4 @@
-/* test_breaker.c — asynchronous exceptions through the eval breaker (SPEC §9, E3; issue 17).
+/* test_breaker.c — asynchronous exceptions through the eval breaker (model.md §9, E3; issue 17).
  *
  * Issue 17, deterministically.  rs_async_exc_set stores its token, then sets the target's
  * ASYNC_EXC bit.  A sender stalled between the two (schedule point "breaker.async_exc.stored")
@@ -19,7 +19,7 @@
 
 #include "support.h"
 
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "tstate.h"
 
 static RS_ATOMIC(int) sender_in_window, target_polled;

@@ -1,5 +1,5 @@
 /* test_frames.c — stack references, frames, the data stack, C-stack references, deferred
- * objects, the GC's stack visitor and the D2/D4 validators (SPEC §3.1–§3.5).
+ * objects, the GC's stack visitor and the D2/D4 validators (model.md §3.1–§3.5).
  *
  * No collector exists yet, so deferred objects are freed with rs_deferred_test_release
  * (deferred.h: ends deferral and drops the caller's last references) — the GC's job later.

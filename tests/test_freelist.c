@@ -1,4 +1,4 @@
-/* test_freelist.c — per-thread freelists (SPEC §6): push/pop through rs_object_alloc/free,
+/* test_freelist.c — per-thread freelists (model.md §6): push/pop through rs_object_alloc/free,
  * the maximum, clear and final clear, the option off, clearing at thread exit, cross-thread
  * frees on 8 threads, F2/F3 firing on hand-broken states, and the mutants
  * freelist-disabled-caches and freelist-not-cleared-at-exit caught by F2 and by the shutdown
@@ -158,7 +158,7 @@ static rs_leaks run_exit_clearing(int64_t *blocks_after_join)
     assert_int_equal(c.cached_before_exit, EXIT_OBJS);
     *blocks_after_join = rs_get_blocks() - b0;
     /* lifecycle: the mutant's lost freelisted blocks look like live objects breaking H1 to the
-     * validation of shutdown's collections (SPEC §4 steps 3, 5); this reads the leak figures */
+     * validation of shutdown's collections (model.md §4 steps 3, 5); this reads the leak figures */
     if (rs_bug(RS_BUG_FREELIST_NOT_CLEARED_AT_EXIT))
         rs_rt.opts.validate = false;
     return rs_runtime_fini();

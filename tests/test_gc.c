@@ -1,4 +1,4 @@
-/* test_gc.c — the garbage collector (SPEC §7): cycles, deferred and zero-refcount objects,
+/* test_gc.c — the garbage collector (model.md §7): cycles, deferred and zero-refcount objects,
  * finalizer resurrection, the marking error exit, scheduling, validators G1–G7, a stress run,
  * and the GC mutants caught by validators, block counts and counters.  The mutants caught by
  * ThreadSanitizer are in test_gc_races.c.  Test types: gc_test_types.h. */

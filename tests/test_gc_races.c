@@ -1,4 +1,4 @@
-/* test_gc_races.c — the GC mutants that ThreadSanitizer catches (SPEC §13):
+/* test_gc_races.c — the GC mutants that ThreadSanitizer catches (model.md §13):
  * worklist-plain-tid and restore-tid-outside-stw (a worklist pop racing a lock-free reader's
  * ownership check), gc-alloc-count-racy (plain ++ on young.count from two threads) and
  * gc-enabled-racy (a plain read of `enabled` racing enable/disable), each next to the same

@@ -25,9 +25,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 #include "heap.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)

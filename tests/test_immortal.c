@@ -1,4 +1,4 @@
-/* test_immortal.c — temporary immortalisation of deferred objects (SPEC §3.6) and D5.
+/* test_immortal.c — temporary immortalisation of deferred objects (model.md §3.6) and D5.
  *
  * Properties checked: the first non-main thread state triggers one pass that immortalises
  * every mortal deferred object (reference total conserved: RT), later creations do not run

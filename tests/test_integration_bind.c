@@ -1,4 +1,4 @@
-/* test_integration_bind.c — a late thread's bind racing a heap walk (SPEC §8.1, gh-117657;
+/* test_integration_bind.c — a late thread's bind racing a heap walk (model.md §8.1, gh-117657;
  * mutant bind-heap-visible-early).
  *
  * A thread state is created by the main thread and bound by its own thread.  An installed hook
@@ -21,7 +21,7 @@
 #include "integration_child.h"
 
 #include "gc.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "objects.h"
 #include "tstate.h"
 

@@ -89,7 +89,7 @@ static void reset_counters(void)
     rs_atomic_store_relaxed_int(&collections, 0);
 }
 
-/* the runtime's shutdown does not yet run SPEC §4 steps 3-5 (final collections, roots cleared,
+/* the runtime's shutdown does not yet run model.md §4 steps 3-5 (final collections, roots cleared,
  * de-immortalisation): the tests drop their roots and collect before rt_down themselves */
 static long clear_roots_and_collect(rs_tstate *me)
 {
@@ -306,7 +306,7 @@ static void test_gc_with_immortalization_active(void **state)
     assert_int_equal(rs_refcnt(early_fn), RS_IMMORTAL_INITIAL_REFCNT);
     assert_true(freed >= 2L * ROUNDS); /* the deferred self-cycles */
     assert_world_clean(me);
-    /* shutdown does not de-immortalise yet (SPEC §4 step 4): end the functions here (immortal
+    /* shutdown does not de-immortalise yet (model.md §4 step 4): end the functions here (immortal
      * or not), each with the one reference its creator still holds */
     for (int i = 0; i < 2; i++)
         for (int r = 0; r < ROUNDS; r++)

@@ -1,4 +1,4 @@
-/* test_integration_reftotal.c — the reference total under concurrency (SPEC §10; mutant
+/* test_integration_reftotal.c — the reference total under concurrency (model.md §10; mutant
  * reftotal-racy, gh-117439).
  *
  * RT, deterministically: two threads A and B update the total through the mutant's plain
@@ -19,8 +19,8 @@
 #include "support.h"
 #include "integration_child.h"
 
-#include "hooks.h"
-#include "object.h"
+#include "rs/hooks.h"
+#include "rs/object.h"
 #include "tstate.h"
 
 /* ---- RT: a forced lost update ---- */

@@ -1,5 +1,5 @@
 /* test_integration_stacks.c — the real collector against stack-held deferred objects
- * (SPEC §3.2–3.3; mutants gc-skips-stacks and gc-trusts-null-stackpointer, end to end).
+ * (model.md §3.2–3.3; mutants gc-skips-stacks and gc-trusts-null-stackpointer, end to end).
  *
  * 1. Another thread's stack.  A function object (deferred, mortal: immortalisation is off) is
  *    held only by a tagged reference on a worker thread's frame; the main thread collects.  The

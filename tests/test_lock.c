@@ -18,8 +18,8 @@
 #include <sched.h>
 #include <time.h>
 
-#include "atomic.h"
-#include "hooks.h"
+#include "rs/atomic.h"
+#include "rs/hooks.h"
 #include "lock.h"
 
 #define POLL_CAP_NS (10 * 1000000000LL)

@@ -1,4 +1,4 @@
-/* test_objects.c — containers, lists, finalizables, weakrefs and roots (SPEC §0.1, §2.1, §2.3,
+/* test_objects.c — containers, lists, finalizables, weakrefs and roots (model.md §0.1, §2.1, §2.3,
  * §11): each kind's semantics on one thread; lock-free container and list reads racing
  * writers from 4 threads; a list resized by its owner while others read (replaced buffers go
  * through delayed free); weakref get racing the referent's death; finalizer and destructor

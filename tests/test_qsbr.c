@@ -1,4 +1,4 @@
-/* test_qsbr.c — QSBR and delayed free (SPEC §11): sequence arithmetic, a reader holding a
+/* test_qsbr.c — QSBR and delayed free (model.md §11): sequence arithmetic, a reader holding a
  * block back until its quiescent point, detached threads not holding goals back, a storm of
  * short-lived threads freeing delayed (every block freed, nothing leaked), growth of the
  * record array, the `delayed.chunk` and `qsbr.grow` fault points, and each Q validator
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "support.h"
 
 static uint64_t ctr(RS_ATOMIC(uint64_t) *c) { return rs_atomic_load_relaxed_u64(c); }

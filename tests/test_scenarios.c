@@ -2,7 +2,7 @@
  *
  * Registry: names unique and well formed, every row has a property and at least one target
  * with detectors, lookups by name and by mutant agree with the table, and every mutant of
- * runtime/bugs.def is targeted by some scenario.  Generators: for every scenario, 200 seeds at
+ * runtime/include/rs/bugs.def is targeted by some scenario.  Generators: for every scenario, 200 seeds at
  * 4, 8 and 64 threads give programs that program_validate accepts, with the requested thread
  * count and a check rate; the same (name, seed, params) prints byte-identically, different
  * seeds differ, printed text parses back to an equal program; bad params are refused.

@@ -21,8 +21,8 @@
 
 #include "rng.h"
 #include "scheduler.h"
-#include "atomic.h"
-#include "hooks.h"
+#include "rs/atomic.h"
+#include "rs/hooks.h"
 
 #define MAXT 8
 #define LOOP_N 200
@@ -181,11 +181,11 @@ static void test_registry(void **state)
     sched *f = sched_create(MODE_FREE, &(sched_params){.nthreads = 1, .fault = fault_every_other,
                                                     .fault_ctx = &calls});
     sched_install(f);
-    assert_false(rs_fault("alloc.test"));
-    assert_true(rs_fault("alloc.test"));
+    assert_false(rs_fault(RS_FAULT_ALLOC_MEM));
+    assert_true(rs_fault(RS_FAULT_ALLOC_MEM));
     assert_int_equal(calls, 2);
     sched_uninstall(f);
-    assert_false(rs_fault("alloc.test"));
+    assert_false(rs_fault(RS_FAULT_ALLOC_MEM));
     assert_int_equal(calls, 2);
     sched_destroy(f);
     assert_null(sched_create(MODE__COUNT, &(sched_params){.nthreads = 2}));

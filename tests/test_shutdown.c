@@ -1,4 +1,4 @@
-/* test_shutdown.c — runtime shutdown (SPEC §4): a runtime left with leftovers of every kind,
+/* test_shutdown.c — runtime shutdown (model.md §4): a runtime left with leftovers of every kind,
  * by a thread still alive at shutdown (shut out, cleared and deleted by the main thread), by a
  * thread that exited before it and by the main thread itself, ends with zero blocks and a zero
  * reference total — with temporary immortalisation on (a second thread started) and off.

@@ -1,4 +1,4 @@
-/* test_trash.c — the trashcan (SPEC §1.3): a chain of 1,000,000 containers is destroyed with
+/* test_trash.c — the trashcan (model.md §1.3): a chain of 1,000,000 containers is destroyed with
  * a bounded destructor depth (no C stack overflow, also under ASan); chains through lists and
  * finalizables; a deposited object resurrected by its destructor after the drain keeps H1;
  * the torture site "trash.deposit"; the drain half of mutant tid-zero-unmerged (drain stores
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "hooks.h"
+#include "rs/hooks.h"
 #include "objects.h"
 #include "support.h"
 

@@ -31,8 +31,8 @@
 
 #include "integration_child.h"
 #include "scheduler.h"
-#include "atomic.h"
-#include "hooks.h"
+#include "rs/atomic.h"
+#include "rs/hooks.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define CANARY_TSAN 1

@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include "bugs.h"
+#include "rs/debug.h"
 #include "scenario.h"
 
 int cmd_list(const cli_opts *o)
@@ -19,6 +19,9 @@ int cmd_list(const cli_opts *o)
     printf("mutants (%zu; switch on with --bug NAME):\n", rs_bug_count());
     for (size_t i = 0; i < rs_bug_count(); i++)
         printf("  %-28s %s\n", rs_bug_name(i), rs_bug_desc(i));
+    printf("\nfault sites (fail_alloc_at COUNT SITE; SITE.* for a prefix):\n");
+    for (size_t i = 0; i < rs_fault_site_count(); i++)
+        printf("  %-16s %s\n", rs_fault_site_name(i), rs_fault_site_desc(i));
     printf("\nmodes (--mode MODE):\n");
     for (int m = 0; m < MODE__COUNT; m++)
         printf("  %-6s %s\n", mode_name((run_mode)m), mode_help((run_mode)m));

@@ -1,6 +1,6 @@
 /* mutants.c — runs the mutant scoreboard (`refstorm mutants`, mutants.h).
  *
- * For each mutant of runtime/bugs.def, and each of --seeds seeds: generate every scenario
+ * For each mutant of runtime/include/rs/bugs.def, and each of --seeds seeds: generate every scenario
  * that targets it (scenario_for_mutant) with that seed, and run it with the mutant on, in a
  * supervised worker (worker.h), trying the modes pct, chaos and free in turn (the tsan subset:
  * chaos and free), round after
@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bugs.h"
+#include "rs/debug.h"
 #include "clock.h"
 #include "files.h"
 #include "report.h"

@@ -1,5 +1,5 @@
 /* mutants.h — `refstorm mutants`, the mutant scoreboard (DESIGN.md "Mutants: the harness
- * proves itself").  mutants.c runs it: each mutant of runtime/bugs.def against the scenarios
+ * proves itself").  mutants.c runs it: each mutant of runtime/include/rs/bugs.def against the scenarios
  * that target it (scenarios/scenario.h), and every scenario with no mutant (the clean row),
  * in the variant whose detectors the mutant needs; report/scoreboard.c prints and writes the
  * result (table, one JSON object, summary.md, summary.json, junit.xml).

@@ -11,8 +11,8 @@
 
 #include <jansson.h>
 
+#include "rs/debug.h"
 #include "clock.h"
-#include "bugs.h"
 #include "report.h"
 #include "scheduler.h"
 #include "scn.h"

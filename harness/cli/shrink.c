@@ -25,7 +25,7 @@
 
 #include <jansson.h>
 
-#include "bugs.h"
+#include "rs/debug.h"
 #include "report.h"
 #include "scn.h"
 #include "clock.h"

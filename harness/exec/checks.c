@@ -17,8 +17,6 @@
 
 #include <stdlib.h>
 
-#include "check.h"
-#include "runtime.h"
 
 static void report_violation(exec_thread *t, int64_t index, const rs_violation *v)
 {

@@ -14,10 +14,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "atomic.h"
-#include "object.h"
-#include "runtime.h"
-#include "tstate.h"
+#include "rs/atomic.h"
+#include "rs/api.h"
+#include "rs/debug.h"
+#include "rs/object.h"
 #include "executor.h"
 #include "program.h"
 #include "scheduler.h"
@@ -142,8 +142,6 @@ int exec_thread_finish(exec_thread *t); /* end: release, exit the state (not t0)
 int exec_spawn(exec_thread *t, int target);
 int exec_join(exec_thread *t, int target);
 int exec_shutdown(exec_thread *t);
-/* a thread's runtime state looked up by its thread id under HEAD_LOCK; fn runs under it */
-bool exec_with_tstate(uintptr_t tid, void (*fn)(rs_tstate *ts, void *arg), void *arg);
 void exec_run_ops(exec_thread *t);    /* the op loop, until the end or an op stops it */
 void exec_thread_main(void *arg);     /* a pooled OS thread's job: program thread arg (≠ t0) */
 void exec_main_finish(exec_thread *t0); /* t0's end: release, validate, shut down */

@@ -20,9 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "hooks.h"
-#include "qsbr.h"
-#include "runtime.h"
+#include "rs/hooks.h"
 
 #define OP_ARGS exec_thread *t, const prog_op *op, int64_t index
 #define UNUSED_OP_ARGS ((void)t, (void)op, (void)index)
@@ -171,7 +169,7 @@ static int op_merge_request(OP_ARGS)
 {
     (void)index;
     uintptr_t tid = rs_atomic_load_relaxed_uptr(&t->tr->th[op->arg[0]].tid);
-    exec_with_tstate(tid, merge_request_fn, NULL);
+    rs_debug_with_tstate(tid, merge_request_fn, NULL);
     return EXEC_OP_NEXT;
 }
 

@@ -15,9 +15,6 @@
  * counted one otherwise.  Registers keep their own references throughout. */
 #include "exec_internal.h"
 
-#include "code.h"
-#include "frame.h"
-#include "immortal.h"
 
 static rs_object *reg_obj(exec_thread *t, int r) { return t->reg[r].obj; }
 

@@ -12,9 +12,6 @@
  * again; an allocation that fails (fault hook) is skipped. */
 #include "exec_internal.h"
 
-#include "gc.h"
-#include "objects.h"
-#include "typeobj.h"
 
 #define EXEC_CHURN_BATCH 128
 

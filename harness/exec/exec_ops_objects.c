@@ -11,10 +11,6 @@
  * Allocation failures (fault hook) leave the destination null. */
 #include "exec_internal.h"
 
-#include "code.h"
-#include "deferred.h"
-#include "objects.h"
-#include "typeobj.h"
 
 static rs_object *reg_obj(exec_thread *t, int r) { return t->reg[r].obj; }
 
@@ -25,10 +21,10 @@ static bool has_slot(const rs_object *o, int i)
 {
     return o && (o->ob_type->tp_kind == RS_KIND_CONTAINER ||
                  o->ob_type->tp_kind == RS_KIND_FINALIZABLE) &&
-           (uint32_t)i < ((const rs_container *)o)->n;
+           (uint32_t)i < rs_container_nslots(o);
 }
 
-/* the kinds that take weak references (objects.h) */
+/* the kinds that take weak references (rs_weakref_new, rs/api.h) */
 static bool takes_weakrefs(const rs_object *o)
 {
     return o && (o->ob_type->tp_kind == RS_KIND_CONTAINER || o->ob_type->tp_kind == RS_KIND_LIST ||

@@ -24,7 +24,7 @@
  * sees them as blocking. */
 #include "exec_internal.h"
 
-#include "hooks.h"
+#include "rs/hooks.h"
 
 static void settle(exec_thread *t, uint32_t v)
 {
@@ -62,7 +62,7 @@ void exec_drain(exec_thread *t, uint32_t index)
     bool holds = false;
     for (int r = 0; r < PROG_NREGS; r++)
         holds |= t->reg[r].obj != NULL;
-    if (holds && !t->attached && t->ts->bound)
+    if (holds && !t->attached && rs_tstate_is_bound(t->ts))
         exec_ts_attach(t); /* cannot fail: the runtime is not finalised before we settle */
     if (t->attached) {
         exec_release_all(t);

@@ -28,8 +28,7 @@
 
 #include <inttypes.h>
 
-#include "gc.h"
-#include "hooks.h"
+#include "rs/hooks.h"
 
 void exec_oracles_reset(exec_trial *tr)
 {

@@ -47,11 +47,11 @@ int exec_ts_attach(exec_thread *t)
 {
     rs_tstate *ts = t->ts;
     /* a state shut out before it was bound must not bind (binding touches the runtime) */
-    if (!ts->bound && rs_atomic_load_relaxed_int(&ts->state) == RS_TS_SHUTTING_DOWN) {
+    if (!rs_tstate_is_bound(ts) && rs_tstate_is_shutting_down(ts)) {
         t->shut_out = true;
         return -1;
     }
-    bool was_bound = ts->bound;
+    bool was_bound = rs_tstate_is_bound(ts);
     if (rs_tstate_attach(ts) < 0) {
         t->shut_out = true;
         return -1;
@@ -128,7 +128,7 @@ int exec_shutdown(exec_thread *t)
     exec_thread_unwind(t);
     exec_release_all(t);
     if (!exec_check_now(t, rs_atomic_load_relaxed_i64(&t->cur_op)))
-        rs_rt.opts.validate = false; /* lifecycle: recorded; shutdown's collections would abort on it */
+        rs_debug_set_validate(false); /* recorded; shutdown's collections would abort on it */
     rs_atomic_store_relaxed_uptr(&t->tid, 0);
     tr->leaks = rs_runtime_fini();
     tr->shutdown_done = true;
@@ -138,19 +138,6 @@ int exec_shutdown(exec_thread *t)
     return EXEC_OP_STOP;
 }
 
-bool exec_with_tstate(uintptr_t tid, void (*fn)(rs_tstate *ts, void *arg), void *arg)
-{
-    if (tid == 0)
-        return false;
-    rs_head_lock();
-    rs_tstate *ts = rs_rt.threads;
-    while (ts && rs_atomic_load_relaxed_uptr(&ts->thread_id) != tid)
-        ts = ts->next;
-    if (ts)
-        fn(ts, arg);
-    rs_head_unlock();
-    return ts != NULL;
-}
 
 /* ---- running a thread's ops ---- */
 
@@ -250,7 +237,7 @@ void exec_main_finish(exec_thread *t)
             rs_decref(o);
     }
     if (!exec_check_now(t, -1))
-        rs_rt.opts.validate = false; /* lifecycle: recorded; shutdown's collections would abort on it */
+        rs_debug_set_validate(false); /* recorded; shutdown's collections would abort on it */
     tr->leaks = rs_runtime_fini();
     t->ts = NULL;
     t->attached = false;

@@ -24,9 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bugs.h"
-#include "hooks.h"
-#include "runtime.h"
+#include "rs/hooks.h"
 #include "clock.h"
 
 exec_trial exec_cur;

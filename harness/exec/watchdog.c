@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hooks.h"
+#include "rs/hooks.h"
 
 #define WD_ACK_WAIT_MS 200
 #define WD_SIGNAL SIGURG

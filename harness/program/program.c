@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rs/debug.h" /* the fault-site table, to validate fail_alloc_at */
+
 /* ---- the op table -------------------------------------------------------------------- */
 
 /* Each argument-kind macro expands to a parenthesised tuple; SPEC_ turns a tuple into a
@@ -453,6 +455,19 @@ int program_add_thread(program *p, prog_mode mode, prog_start start)
     return (int)p->nthreads++;
 }
 
+/* A site the runtime has (rs/faults.def), or a "prefix.*" that matches at least one. */
+static bool prog_site_known(const char *s)
+{
+    size_t n = strlen(s);
+    bool prefix = n >= 2 && s[n - 2] == '.' && s[n - 1] == '*';
+    for (size_t i = 0; i < rs_fault_site_count(); i++) {
+        const char *name = rs_fault_site_name(i);
+        if (prefix ? strncmp(name, s, n - 1) == 0 : strcmp(name, s) == 0)
+            return true;
+    }
+    return false;
+}
+
 int prog_arg_check(int op, int i, int32_t value, const char *str, char *msg, size_t n)
 {
     const prog_opinfo *o = prog_op_info(op);
@@ -465,6 +480,11 @@ int prog_arg_check(int op, int i, int32_t value, const char *str, char *msg, siz
         if (!str || !prog_site_name_ok(str, strlen(str))) {
             snprintf(msg, n, "%s: bad site name (expected dotted lower_snake words, e.g. alloc.gc)",
                      o->name);
+            return -1;
+        }
+        if (!prog_site_known(str)) {
+            snprintf(msg, n, "%s: no fault site '%s' in the runtime (`refstorm list` names them; "
+                             "a trailing .* matches a prefix)", o->name, str);
             return -1;
         }
         return 0;

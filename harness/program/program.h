@@ -11,7 +11,8 @@
  *
  * This module is pure data: it knows the op table, builds programs in code, compares and
  * copies them, and validates them (ranges, thread references, each thread's state machine,
- * spawn/join reachability).  It includes nothing of the runtime.  .scn text lives in scn.h.
+ * spawn/join reachability).  Of the runtime it knows only the table of fault sites (rs/debug.h),
+ * which `fail_alloc_at` must name.  .scn text lives in scn.h.
  *
  * Memory: a program owns everything it points to; program_free() releases it.  Every
  * function that fails returns -1 (or false/NULL) and leaves the program unchanged. */

@@ -422,6 +422,8 @@ static int op_arg(parser *ps, int op, int i, int32_t *v, char *w, uint16_t *col)
                         o->name, got);
         memcpy(w, t.s, t.len);
         w[t.len] = '\0';
+        if (prog_arg_check(op, i, 0, w, msg, sizeof msg) < 0) /* a site the runtime has */
+            return perr(ps, t.col, "%s", msg);
         return 0;
     case PROG_ARG_ENUM: {
         int k = t.quoted ? -1 : prog_enum_lookup(a->set, t.s, t.len);

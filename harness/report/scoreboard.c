@@ -134,7 +134,7 @@ void mutants_print_table(FILE *f, json_t *board)
     clean_lines(f, board, false);
     json_t *un = json_object_get(board, "unregistered");
     if (json_array_size(un)) {
-        fprintf(f, "targeted by scenarios but not in runtime/bugs.def (not counted):");
+        fprintf(f, "targeted by scenarios but not in runtime/include/rs/bugs.def (not counted):");
         for (size_t i = 0; i < json_array_size(un); i++)
             fprintf(f, " %s", json_string_value(json_array_get(un, i)));
         fputc('\n', f);

@@ -9,7 +9,7 @@
  * (release in sched_done_mark, acquire in sched_done_is_set), which models a real join. */
 #include "scheduler.h"
 
-#include "fatal.h"
+#include "rs/fatal.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -46,7 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fatal.h"
+#include "rs/fatal.h"
 #include "rng.h"
 
 #define PCT_NOTSAN __attribute__((no_sanitize("thread")))

@@ -1,6 +1,6 @@
 /* scheduler.h — pluggable schedulers: one interface for the free, chaos and pct modes.
  *
- * The executor creates a scheduler by mode name, installs its hook table (runtime/hooks.h),
+ * The executor creates a scheduler by mode name, installs its hook table (runtime/include/rs/hooks.h),
  * and brackets every program thread with begin/end:
  *
  *     sched *s = sched_create(MODE_PCT, &(sched_params){.seed = 42, .nthreads = 3});
@@ -47,8 +47,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "atomic.h"
-#include "hooks.h"
+#include "rs/atomic.h"
+#include "rs/hooks.h"
 #include "vocab.h"
 
 typedef struct sched sched;

@@ -49,7 +49,7 @@ fi
 
 out=$("$rs" list 2>&1); rc=$?
 missing=""
-for b in $(sed -n 's/^RS_BUG([A-Z0-9_]*, *"\([^"]*\)".*/\1/p' runtime/bugs.def); do
+for b in $(sed -n 's/^RS_BUG([A-Z0-9_]*, *"\([^"]*\)".*/\1/p' runtime/include/rs/bugs.def); do
     grep -q -- "$b" <<<"$out" || missing+=" $b"
 done
 for m in free chaos pct; do grep -q "^  $m " <<<"$out" || missing+=" mode:$m"; done

@@ -6,13 +6,13 @@
 # was measured in), the program must fail with check C when mutant NAME is on (K trials from
 # seed S in mode M: K = 1 for deterministic pct replays, more where the mode is free-running
 # and the measured per-trial rate makes a miss less likely than one in a million), and pass
-# the same K trials with the mutant off.  Also: every mutant of runtime/bugs.def has an entry.
+# the same K trials with the mutant off.  Also: every mutant of runtime/include/rs/bugs.def has an entry.
 # Run by scripts/test once per variant (RS_BUILD=build/<variant>, RS_VARIANT), printing TAP.
 set -uo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 
-mapfile -t mutants < <(sed -n 's/^RS_BUG([A-Z0-9_]*, *"\([a-z0-9-]*\)".*/\1/p' runtime/bugs.def)
+mapfile -t mutants < <(sed -n 's/^RS_BUG([A-Z0-9_]*, *"\([a-z0-9-]*\)".*/\1/p' runtime/include/rs/bugs.def)
 missing=()
 for m in "${mutants[@]}"; do [ -f "corpus/mutants/$m.scn" ] || missing+=("$m"); done
 if [ ${#missing[@]} -eq 0 ]; then ok "every mutant of bugs.def has a corpus entry (${#mutants[@]})"

@@ -4,7 +4,7 @@
 #
 # Covers: usage errors (a bad --variant, a subset asked of the wrong binary, an unknown
 # --only/--force-bug mutant: exit 2); in asan and tsan, one variant's subset as --json: every
-# row belongs to the variant, the rows of both variants are exactly runtime/bugs.def, the
+# row belongs to the variant, the rows of both variants are exactly runtime/include/rs/bugs.def, the
 # clean row has no finding, and, with --extra-scn corpus/scn/exec-merge-request.scn (a program
 # the executor runs today), merge-request-lost is detected in every seed by E2 with
 # median <= max, and the clean row passes that program; in asan only (it needs both binaries),
@@ -34,7 +34,7 @@ other=asan; [ "$variant" = asan ] && other=tsan
 usage_case "mutants --variant $other in the $variant binary" mutants --variant "$other"
 usage_case "mutants --only with an unknown mutant" mutants --only no-such-mutant
 
-bugs=$(sed -n 's/^RS_BUG([A-Z0-9_]*, *"\([^"]*\)".*/\1/p' runtime/bugs.def | sort | tr '\n' ' ')
+bugs=$(sed -n 's/^RS_BUG([A-Z0-9_]*, *"\([^"]*\)".*/\1/p' runtime/include/rs/bugs.def | sort | tr '\n' ' ')
 
 # py FILE EXPR...: evaluate python assertions on the JSON board in FILE; prints what failed
 py() {
@@ -68,10 +68,10 @@ if [ "$variant" = asan ] || [ "$variant" = tsan ]; then
     if [ -x "$otherbin" ]; then
         "$otherbin" mutants --variant "$other" --seeds 1 --budget 0.2 --json --quiet >"$work/o.json" 2>/dev/null
         got=$(python3 -c 'import json,sys; print(" ".join(sorted(r["name"] for f in sys.argv[1:] for r in json.load(open(f))["mutants"])))' "$work/sub.json" "$work/o.json" 2>&1)
-        if [ "$got " = "$bugs" ]; then ok "the asan and tsan subsets together are exactly runtime/bugs.def"; else
-            notok "the asan and tsan subsets together are exactly runtime/bugs.def" "got:  $got" "want: $bugs"; fi
+        if [ "$got " = "$bugs" ]; then ok "the asan and tsan subsets together are exactly runtime/include/rs/bugs.def"; else
+            notok "the asan and tsan subsets together are exactly runtime/include/rs/bugs.def" "got:  $got" "want: $bugs"; fi
     else
-        skip "the asan and tsan subsets together are exactly runtime/bugs.def" "$otherbin not built"
+        skip "the asan and tsan subsets together are exactly runtime/include/rs/bugs.def" "$otherbin not built"
     fi
     if [ "$variant" = asan ]; then
         "$rs" mutants --variant asan --only merge-request-lost --seeds 2 --budget 10 --extra-scn "$scn" \

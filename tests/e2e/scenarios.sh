@@ -10,7 +10,7 @@
 #
 # A finding fails its line, with two stated exceptions, each reported as a SKIP with the
 # finding itself so that it stays visible:
-#   - leak verdicts while the runtime's shutdown lacks SPEC §4 steps 3-7 (no
+#   - leak verdicts while the runtime's shutdown lacks model.md §4 steps 3-7 (no
 #     `shutdown-deferred-leak` mutant in `refstorm list`: the lifecycle mechanism has not
 #     landed; deferred, rooted and cyclic objects alive at the end then leak by design);
 #   - the known runtime issues listed in KNOWN below (scenario, verdict/check), each with the

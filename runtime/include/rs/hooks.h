@@ -17,7 +17,8 @@
  * Schedule points: RS_SCHED("brc.queue.after_lookup") marks a critical window.  Names are
  * string literals (pointer-stable), dotted "<module>.<window>".
  *
- * Fault points: rs_fault("alloc.object") returns true if the allocation must fail.
+ * Fault points: rs_fault(RS_FAULT_ALLOC_OBJECT) returns true if the step must fail; the sites
+ * are the rows of rs/faults.def, and the fault hook receives the site's name.
  *
  * Observation points: rs_hook_event(RS_EV_..., arg) tells the driver that something happened,
  * so its oracles can check an expectation against the effect (e.g. "no HEAP collection after
@@ -61,9 +62,18 @@ static inline void rs_sched_point(const char *name)
 }
 #define RS_SCHED(name) rs_sched_point(name)
 
-static inline bool rs_fault(const char *site)
+typedef enum rs_fault_site {
+#define RS_FAULT(id, name, desc) RS_FAULT_##id,
+#include "rs/faults.def"
+#undef RS_FAULT
+    RS_FAULT__COUNT
+} rs_fault_site;
+
+extern const char *const rs_fault_names[RS_FAULT__COUNT];
+
+static inline bool rs_fault(rs_fault_site site)
 {
-    return rs_hooks_active.fault && rs_hooks_active.fault(rs_hooks_active.ctx, site);
+    return rs_hooks_active.fault && rs_hooks_active.fault(rs_hooks_active.ctx, rs_fault_names[site]);
 }
 
 static inline void rs_hook_event(int event, int64_t arg)

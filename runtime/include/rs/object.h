@@ -1,6 +1,6 @@
 /* object.h — the object header, its constants, and the reference-counting entry points.
  *
- * Every object starts with a 32-byte owner-tagged header (SPEC §1):
+ * Every object starts with a 32-byte owner-tagged header (model.md §1):
  *
  *     off  field          access
  *       0  ob_tid         atomic relaxed: owner thread id, or 0; also trashcan link, gc_refs,
@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 
 typedef struct rs_type rs_type;
 typedef struct rs_tstate rs_tstate;
@@ -86,7 +86,7 @@ enum {
  *
  * Traversal: tp_traverse calls visit(referent, tagged, arg) for every reference the object
  * holds — strong ones with tagged = 0, tagged stack references (generator frames) with
- * tagged = 1 (SPEC §3.3: visit_decref skips those; other visitors follow them).  A non-zero
+ * tagged = 1 (model.md §3.3: visit_decref skips those; other visitors follow them).  A non-zero
  * return from visit stops the traversal and is returned. */
 typedef enum rs_kind {
     RS_KIND_LEAF,
@@ -149,7 +149,7 @@ static inline uint8_t rs_gc_bits(const rs_object *o)
 {
     return rs_atomic_load_relaxed_u8(&o->ob_gc_bits);
 }
-/* writers: hold ob_mutex, or sole access (construction/destruction), or STW (SPEC §1.2) */
+/* writers: hold ob_mutex, or sole access (construction/destruction), or STW (model.md §1.2) */
 static inline void rs_gc_bits_set(rs_object *o, uint8_t bits)
 {
     rs_atomic_store_relaxed_u8(&o->ob_gc_bits, (uint8_t)(rs_gc_bits(o) | bits));
@@ -162,13 +162,13 @@ static inline void rs_gc_bits_clear(rs_object *o, uint8_t bits)
 /* ---- reference counting (refcount.c) ----
  * The owner fast paths are inline: a relaxed load, a relaxed store, and the per-thread
  * reference total (also relaxed load + store: each thread writes only its own). */
-void rs_reftotal_add(intptr_t n);            /* calling thread's total (SPEC §10) */
+void rs_reftotal_add(intptr_t n);            /* calling thread's total (model.md §10) */
 void rs_decref_shared(rs_object *o);         /* non-owner decref */
 void rs_incref_shared(rs_object *o);         /* non-owner incref */
 void rs_merge_zero_local(rs_object *o);      /* owner, local just became 0 */
 _Noreturn void rs_fatal_negative_refcount(rs_object *o);
 
-#include "reftotal.h"
+#include "rs/reftotal.h"
 
 static inline void rs_incref(rs_object *o)
 {
@@ -208,15 +208,15 @@ int rs_try_incref(rs_object *o);
 /* try_incref, then confirm the slot still holds o (acquire load; pairs with the release/
  * exchange that published o into the slot); on failure undoes the increment. */
 int rs_try_incref_compare(RS_ATOMIC(void *) *slot, rs_object *o);
-/* Merge the owner's local count into the shared field, adding `extra` (SPEC §2.1).  Returns
+/* Merge the owner's local count into the shared field, adding `extra` (model.md §2.1).  Returns
  * the merged count; the caller frees the object if it is 0. */
 intptr_t rs_explicit_merge(rs_object *o, intptr_t extra);
-/* Resurrection from a destructor (SPEC §2.3). */
+/* Resurrection from a destructor (model.md §2.3). */
 void rs_resurrect_start(rs_object *o);
 int rs_resurrect_end(rs_object *o);            /* 0: dead, 1: alive */
 
 /* Allocation and destruction (object.c) */
-/* Initialise the header of a fresh or recycled block for the calling thread (SPEC §1.3). */
+/* Initialise the header of a fresh or recycled block for the calling thread (model.md §1.3). */
 void rs_new_reference(rs_object *o, rs_type *type);
 /* Allocate an object of `type` (tp_basicsize bytes) in the caller's OBJECT heap, or in its GC
  * heap if `gc` is set; NULL on allocation failure.  The object is owned, count 1. */

@@ -1,4 +1,4 @@
-/* reftotal.h — per-thread reference totals (SPEC §10), the inline part.
+/* reftotal.h — per-thread reference totals (model.md §10), the inline part.
  *
  * Each thread's total is written only by that thread: a relaxed load and a relaxed store of
  * old + n (no read-modify-write needed, others only read it under HEAD_LOCK or STW).  The
@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "atomic.h"
+#include "rs/atomic.h"
 
 extern _Thread_local RS_ATOMIC(intptr_t) *rs__reftotal_slot;
 void rs_reftotal_slow(intptr_t n);

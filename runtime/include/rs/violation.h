@@ -1,7 +1,7 @@
 /* violation.h — how a validator says what broke.
  *
  * Validators never abort: they return false and fill an rs_violation with the invariant's
- * name (as in SPEC.md: "H1", "B1", "G6", "HEAP"), the object or block concerned (may be NULL)
+ * name (as in docs/checks.md: "H1", "B1", "G6", "HEAP"), the object or block concerned (may be NULL)
  * and one line of text a person can read.  Whoever drives the runtime reports it. */
 #ifndef RS_VIOLATION_H
 #define RS_VIOLATION_H

@@ -1,0 +1,2 @@
+/* The same by a relative path: the internal header's #error must stop it. */
+#include "../../runtime/tstate.h"

@@ -1,0 +1,2 @@
+/* The runtime reaching up into the harness: must not compile. */
+#include "program.h"
