@@ -20,7 +20,7 @@ static void collector_step(gen *g, int t)
     }
 }
 
-program *scn_gen_bind_race(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_bind_race(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "bind-race", seed, sp, 1) < 0)
@@ -71,3 +71,11 @@ program *scn_gen_bind_race(uint64_t seed, const scenario_params *sp)
     }
     return gen_finish(&g);
 }
+
+const scenario scn_bind_race = {
+    .name = "bind-race",
+    .property = "early/late/attach threads bind while others stop the world and collect; walks skip half-built heaps (G6, S1)",
+    SCENARIO_TARGETS({"bind-heap-visible-early", SCN_INV | SCN_TSAN | SCN_ASAN}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_bind_race,
+};

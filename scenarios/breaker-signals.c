@@ -9,7 +9,7 @@
  * Targets: eval-breaker-global (Inv E2/E3, Exp), merge-request-lost (Inv E2, Ctr). */
 #include "gen.h"
 
-program *scn_gen_breaker_signals(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_breaker_signals(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "breaker-signals", seed, sp, 1) < 0)
@@ -44,3 +44,11 @@ program *scn_gen_breaker_signals(uint64_t seed, const scenario_params *sp)
     }
     return gen_finish(&g);
 }
+
+const scenario scn_breaker_signals = {
+    .name = "breaker-signals",
+    .property = "async exceptions and merge requests reach only their target thread (E3) and queues flag their owner (E2)",
+    SCENARIO_TARGETS({"eval-breaker-global", SCN_INV | SCN_EXP}, {"merge-request-lost", SCN_INV | SCN_CTR}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_breaker_signals,
+};

@@ -8,7 +8,7 @@
  * Targets (model.md §13): reftotal-racy (TSan, RT), reftotal-not-merged-at-exit (RT, Leak). */
 #include "gen.h"
 
-program *scn_gen_creation_storm(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_creation_storm(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "creation-storm", seed, sp, 2) < 0)
@@ -44,3 +44,11 @@ program *scn_gen_creation_storm(uint64_t seed, const scenario_params *sp)
     gen_op(&g, 0, PROG_OP_STW);
     return gen_finish(&g);
 }
+
+const scenario scn_creation_storm = {
+    .name = "creation-storm",
+    .property = "every thread creates, shares and drops objects of every kind; RT holds at each check and shutdown leaks nothing",
+    SCENARIO_TARGETS({"reftotal-racy", SCN_TSAN | SCN_RT}, {"reftotal-not-merged-at-exit", SCN_RT | SCN_LEAK}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_creation_storm,
+};

@@ -50,7 +50,7 @@ static void consumer(gen *g, int t, int nthreads)
         gen_op(g, t, PROG_OP_POLL);
 }
 
-program *scn_gen_cross_decref(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_cross_decref(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "cross-decref", seed, sp, 1) < 0)
@@ -72,3 +72,11 @@ program *scn_gen_cross_decref(uint64_t seed, const scenario_params *sp)
     }
     return gen_finish(&g);
 }
+
+const scenario scn_cross_decref = {
+    .name = "cross-decref",
+    .property = "a merge-queue flood: queued objects flag their owner (E2), each queueing's +1 is taken back by the merge (RT), no leak",
+    SCENARIO_TARGETS({"reftotal-queue-unaccounted", SCN_RT | SCN_LEAK}, {"merge-request-lost", SCN_INV | SCN_CTR}, {"reftotal-racy", SCN_TSAN | SCN_RT}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_cross_decref,
+};

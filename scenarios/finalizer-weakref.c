@@ -75,7 +75,7 @@ static void use(gen *g, int t)
     }
 }
 
-program *scn_gen_finalizer_weakref(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_finalizer_weakref(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "finalizer-weakref", seed, sp, 1) < 0)
@@ -105,3 +105,11 @@ program *scn_gen_finalizer_weakref(uint64_t seed, const scenario_params *sp)
     gen_op(&g, 0, PROG_OP_STW);
     return gen_finish(&g);
 }
+
+const scenario scn_finalizer_weakref = {
+    .name = "finalizer-weakref",
+    .property = "weakrefs are cleared before their referent dies; finalizers run once; resurrected objects stay merged (H1, H2/H5)",
+    SCENARIO_TARGETS({"worklist-plain-tid", SCN_TSAN}, {"restore-tid-outside-stw", SCN_TSAN | SCN_INV | SCN_ASAN}, {"tid-zero-unmerged", SCN_INV}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_finalizer_weakref,
+};

@@ -10,7 +10,7 @@
  * Targets: freelist-not-cleared-at-exit (Leak, Inv F2). */
 #include "gen.h"
 
-program *scn_gen_freelist_churn(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_freelist_churn(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "freelist-churn", seed, sp, 2) < 0)
@@ -42,3 +42,11 @@ program *scn_gen_freelist_churn(uint64_t seed, const scenario_params *sp)
     gen_op(&g, 0, PROG_OP_STW);
     return gen_finish(&g);
 }
+
+const scenario scn_freelist_churn = {
+    .name = "freelist-churn",
+    .property = "freelists filled past their maxima and left full at thread exit stay consistent (F1, F2) and are freed at exit",
+    SCENARIO_TARGETS({"freelist-not-cleared-at-exit", SCN_LEAK | SCN_INV}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_freelist_churn,
+};

@@ -7,7 +7,7 @@
  * Targets: freelist-disabled-caches (Inv F2, Leak, Exp). */
 #include "gen.h"
 
-program *scn_gen_freelists_off(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_freelists_off(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "freelists-off", seed, sp, 1) < 0)
@@ -36,3 +36,11 @@ program *scn_gen_freelists_off(uint64_t seed, const scenario_params *sp)
     gen_op(&g, 0, PROG_OP_STW);
     return gen_finish(&g);
 }
+
+const scenario scn_freelists_off = {
+    .name = "freelists-off",
+    .property = "with the freelists option off every freelist stays empty (F2 sizes 0) and freed blocks are really freed",
+    SCENARIO_TARGETS({"freelist-disabled-caches", SCN_INV | SCN_LEAK | SCN_EXP}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_freelists_off,
+};

@@ -13,7 +13,7 @@
 static const char *const sites[] = {"objstack.chunk", "objstack.chunk", "delayed.chunk",
                                     "typeid.*", "alloc.*"};
 
-program *scn_gen_gc_alloc_failure(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_gc_alloc_failure(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "gc-alloc-failure", seed, sp, 1) < 0)
@@ -51,3 +51,11 @@ program *scn_gen_gc_alloc_failure(uint64_t seed, const scenario_params *sp)
     gen_op(&g, 0, PROG_OP_STW);
     return gen_finish(&g);
 }
+
+const scenario scn_gc_alloc_failure = {
+    .name = "gc-alloc-failure",
+    .property = "collections whose allocations fail restore the heap (G1/G3/H1) and a later collection frees the garbage",
+    SCENARIO_TARGETS({"oom-during-gc-leaves-scratch", SCN_INV}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_gc_alloc_failure,
+};

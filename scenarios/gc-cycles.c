@@ -62,7 +62,7 @@ static void reader(gen *g, int t)
     }
 }
 
-program *scn_gen_gc_cycles(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_gc_cycles(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "gc-cycles", seed, sp, 1) < 0)
@@ -93,3 +93,11 @@ program *scn_gen_gc_cycles(uint64_t seed, const scenario_params *sp)
     gen_op(&g, 0, PROG_OP_STW);
     return gen_finish(&g);
 }
+
+const scenario scn_gc_cycles = {
+    .name = "gc-cycles",
+    .property = "cyclic garbage under churn and marking OOM is freed exactly once; no GC scratch outside STW (G1/G3/H1), no leak",
+    SCENARIO_TARGETS({"gc-untracks-zero-refcount", SCN_LEAK | SCN_EXP}, {"oom-during-gc-leaves-scratch", SCN_INV}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_gc_cycles,
+};

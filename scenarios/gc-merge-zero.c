@@ -11,7 +11,7 @@
  * Targets: gc-untracks-zero-refcount (Leak, Exp), reftotal-queue-unaccounted (RT, Leak). */
 #include "gen.h"
 
-program *scn_gen_gc_merge_zero(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_gc_merge_zero(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "gc-merge-zero", seed, sp, 2) < 0)
@@ -51,3 +51,11 @@ program *scn_gen_gc_merge_zero(uint64_t seed, const scenario_params *sp)
     gen_op(&g, 0, PROG_OP_STW);
     return gen_finish(&g);
 }
+
+const scenario scn_gc_merge_zero = {
+    .name = "gc-merge-zero",
+    .property = "tracked objects merged to zero by the collection's queue drain are freed by it, never untracked (no leak, RT)",
+    SCENARIO_TARGETS({"gc-untracks-zero-refcount", SCN_LEAK | SCN_EXP}, {"reftotal-queue-unaccounted", SCN_RT | SCN_LEAK}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_gc_merge_zero,
+};

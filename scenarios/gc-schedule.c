@@ -14,7 +14,7 @@
  * gc-enabled-racy (TSan), gc-ignores-enabled (Exp). */
 #include "gen.h"
 
-program *scn_gen_gc_schedule(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_gc_schedule(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "gc-schedule", seed, sp, 4) < 0)
@@ -78,3 +78,11 @@ program *scn_gen_gc_schedule(uint64_t seed, const scenario_params *sp)
     gen_op(&g, 0, PROG_OP_STW);
     return gen_finish(&g);
 }
+
+const scenario scn_gc_schedule = {
+    .name = "gc-schedule",
+    .property = "HEAP collections scale with the live heap (Ctr), counts are exact (G7) and none runs after a disable (Exp)",
+    SCENARIO_TARGETS({"gc-schedule-unscaled", SCN_CTR | SCN_HANG}, {"gc-alloc-count-racy", SCN_TSAN | SCN_INV}, {"gc-enabled-racy", SCN_TSAN}, {"gc-ignores-enabled", SCN_EXP}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_gc_schedule,
+};

@@ -12,7 +12,7 @@
  * Targets: gc-ignores-enabled (Exp), gc-enabled-racy (TSan), gc-alloc-count-racy (TSan, G7). */
 #include "gen.h"
 
-program *scn_gen_gc_toggle(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_gc_toggle(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "gc-toggle", seed, sp, 4) < 0)
@@ -55,3 +55,11 @@ program *scn_gen_gc_toggle(uint64_t seed, const scenario_params *sp)
     gen_op(&g, 0, PROG_OP_STW);
     return gen_finish(&g);
 }
+
+const scenario scn_gc_toggle = {
+    .name = "gc-toggle",
+    .property = "the GC disabled while collections are scheduled: none starts after a disable until the next enable (Exp), enabled read atomically",
+    SCENARIO_TARGETS({"gc-ignores-enabled", SCN_EXP}, {"gc-enabled-racy", SCN_TSAN}, {"gc-alloc-count-racy", SCN_TSAN | SCN_INV}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_gc_toggle,
+};

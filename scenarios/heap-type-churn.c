@@ -36,7 +36,7 @@ static void worker(gen *g, int t)
         gen_op(g, t, PROG_OP_EXIT);
 }
 
-program *scn_gen_heap_type_churn(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_heap_type_churn(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "heap-type-churn", seed, sp, 2) < 0)
@@ -93,3 +93,11 @@ program *scn_gen_heap_type_churn(uint64_t seed, const scenario_params *sp)
         worker(&g, t);
     return gen_finish(&g);
 }
+
+const scenario scn_heap_type_churn = {
+    .name = "heap-type-churn",
+    .property = "heap-type instances churned across thread exits keep exact type counts (T1, T2, RT); the id pool is finalised",
+    SCENARIO_TARGETS({"typeid-pool-not-finalized", SCN_LEAK | SCN_ASAN}, {"reftotal-not-merged-at-exit", SCN_RT | SCN_LEAK}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_heap_type_churn,
+};

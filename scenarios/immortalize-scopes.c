@@ -32,7 +32,7 @@ static void scoped_work(gen *g, int t)
         gen_op(g, t, PROG_OP_DROP, (int)gen_below(g, t, 3));
 }
 
-program *scn_gen_immortalize_scopes(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_immortalize_scopes(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "immortalize-scopes", seed, sp, 1) < 0)
@@ -64,3 +64,11 @@ program *scn_gen_immortalize_scopes(uint64_t seed, const scenario_params *sp)
     }
     return gen_finish(&g);
 }
+
+const scenario scn_immortalize_scopes = {
+    .name = "immortalize-scopes",
+    .property = "suppression scopes race thread creation: rt.immortalize matches the active suppressors, scope objects are mortal (D5)",
+    SCENARIO_TARGETS({"immortalize-suppress-race", SCN_INV | SCN_EXP | SCN_TSAN}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_immortalize_scopes,
+};

@@ -10,7 +10,7 @@
  * Targets: merge-request-lost (Inv E2, Ctr), reftotal-queue-unaccounted (RT, Leak). */
 #include "gen.h"
 
-program *scn_gen_mailbox_handoff(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_mailbox_handoff(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "mailbox-handoff", seed, sp, 2) < 0)
@@ -47,3 +47,11 @@ program *scn_gen_mailbox_handoff(uint64_t seed, const scenario_params *sp)
     }
     return gen_finish(&g);
 }
+
+const scenario scn_mailbox_handoff = {
+    .name = "mailbox-handoff",
+    .property = "containers handed around a ring of mailboxes keep exact counts (B1-B4, E2, RT) and nothing leaks",
+    SCENARIO_TARGETS({"merge-request-lost", SCN_INV | SCN_CTR}, {"reftotal-queue-unaccounted", SCN_RT | SCN_LEAK}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_mailbox_handoff,
+};

@@ -10,7 +10,7 @@
  * Targets: tid-zero-unmerged (Inv H1, negative-refcount fatal). */
 #include "gen.h"
 
-program *scn_gen_merge_at_zero(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_merge_at_zero(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "merge-at-zero", seed, sp, 1) < 0)
@@ -65,3 +65,11 @@ program *scn_gen_merge_at_zero(uint64_t seed, const scenario_params *sp)
     }
     return gen_finish(&g);
 }
+
+const scenario scn_merge_at_zero = {
+    .name = "merge-at-zero",
+    .property = "owners give objects up (merge at zero local) while others decref through the shared field; tid 0 implies merged (H1)",
+    SCENARIO_TARGETS({"tid-zero-unmerged", SCN_INV}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_merge_at_zero,
+};

@@ -26,7 +26,7 @@ static void list_step(gen *g, int t)
     }
 }
 
-program *scn_gen_qsbr_resize(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_qsbr_resize(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "qsbr-resize", seed, sp, 2) < 0)
@@ -71,3 +71,11 @@ program *scn_gen_qsbr_resize(uint64_t seed, const scenario_params *sp)
     }
     return gen_finish(&g);
 }
+
+const scenario scn_qsbr_resize = {
+    .name = "qsbr-resize",
+    .property = "shared list buffers replaced in storms are freed only after their QSBR goal (Q1-Q5) and all of them by shutdown",
+    SCENARIO_TARGETS({"free-delayed-ignores-shutdown", SCN_LEAK}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_qsbr_resize,
+};

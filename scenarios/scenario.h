@@ -9,7 +9,8 @@
  * A scenario is a seeded function that builds a program (harness/program.h) aimed at one
  * runtime mechanism or historical bug.  Every scenario states its oracle: the property it
  * checks, the mutants of model.md §13 it must catch, and for each mutant the kinds of detector
- * expected to fire (habit 9).  All scenarios live in ONE table, scenarios/registry.c; the CLI
+ * expected to fire (habit 9).  Each scenario file owns its descriptor and scenarios/registry.c
+ * is only the list of them; the CLI
  * (`refstorm list`), the mutant scoreboard and README's "Scenarios" section are produced from
  * or checked against it (habit 12).
  *
@@ -83,6 +84,12 @@ typedef struct scenario {
     scenario_gen_fn gen;           /* call through scenario_generate() */
 } scenario;
 
+/* A descriptor's targets: SCENARIO_TARGETS({"mutant", SCN_INV | SCN_RT}, ...) fills
+ * .targets and .ntargets. */
+#define SCENARIO_TARGETS(...)                                                                 \
+    .targets = (const scenario_target[]){__VA_ARGS__},                                        \
+    .ntargets = sizeof((const scenario_target[]){__VA_ARGS__}) / sizeof(scenario_target)
+
 /* The registry, in table order. */
 size_t scenario_count(void);
 const scenario *scenario_at(size_t i);       /* NULL if i >= count */
@@ -90,8 +97,6 @@ const scenario *scenario_find(const char *name); /* NULL if unknown */
 /* Scenarios targeting `mutant`: writes up to max of them into out (out may be NULL when max
  * is 0) and returns how many there are in all. */
 size_t scenario_for_mutant(const char *mutant, const scenario **out, size_t max);
-/* Union of the detector bits over a scenario's targets. */
-unsigned scenario_detectors(const scenario *s);
 /* "TSan", "RT", ... for one bit index, NULL if out of range; and a mask as "TSan, RT" (what
  * snprintf returns). */
 const char *scenario_detector_name(int bit);

@@ -50,7 +50,7 @@ static void worker_step(gen *g, int t)
     }
 }
 
-program *scn_gen_shutdown_race(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_shutdown_race(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "shutdown-race", seed, sp, 2) < 0)
@@ -80,3 +80,11 @@ program *scn_gen_shutdown_race(uint64_t seed, const scenario_params *sp)
     }
     return gen_finish(&g);
 }
+
+const scenario scn_shutdown_race = {
+    .name = "shutdown-race",
+    .property = "shutdown while threads run and hold deferred functions, shared lists and heap types returns reftotal 0 and no blocks",
+    SCENARIO_TARGETS({"shutdown-deferred-leak", SCN_LEAK}, {"free-delayed-ignores-shutdown", SCN_LEAK}, {"typeid-pool-not-finalized", SCN_LEAK | SCN_ASAN}, {"reftotal-not-merged-at-exit", SCN_RT | SCN_LEAK}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_shutdown_race,
+};

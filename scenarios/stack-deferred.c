@@ -79,7 +79,7 @@ static void frame_life(gen *g, int t)
     gen_op(g, t, PROG_OP_FRAME_POP);
 }
 
-program *scn_gen_stack_deferred(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_stack_deferred(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "stack-deferred", seed, sp, 1) < 0)
@@ -108,3 +108,11 @@ program *scn_gen_stack_deferred(uint64_t seed, const scenario_params *sp)
     }
     return gen_finish(&g);
 }
+
+const scenario scn_stack_deferred = {
+    .name = "stack-deferred",
+    .property = "deferred objects held only by frames and C stacks of other threads survive collections (D3/D4, ASan, Vfree)",
+    SCENARIO_TARGETS({"gc-skips-stacks", SCN_ASAN | SCN_VFREE | SCN_INV}, {"gc-trusts-null-stackpointer", SCN_ASAN | SCN_VFREE | SCN_INV}, {"frames-not-zeroed", SCN_ASAN | SCN_VFREE | SCN_INV}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_stack_deferred,
+};

@@ -10,7 +10,7 @@
  * Targets: tid-zero-unmerged (Inv H1). */
 #include "gen.h"
 
-program *scn_gen_trashcan_chains(uint64_t seed, const scenario_params *sp)
+static program *scn_gen_trashcan_chains(uint64_t seed, const scenario_params *sp)
 {
     gen g;
     if (gen_init(&g, "trashcan-chains", seed, sp, 1) < 0)
@@ -56,3 +56,11 @@ program *scn_gen_trashcan_chains(uint64_t seed, const scenario_params *sp)
     }
     return gen_finish(&g);
 }
+
+const scenario scn_trashcan_chains = {
+    .name = "trashcan-chains",
+    .property = "chains deeper than the trash depth are destroyed once, leaving the trashcan with tid 0 and MERGED (H1)",
+    SCENARIO_TARGETS({"tid-zero-unmerged", SCN_INV}),
+    .default_threads = SCENARIO_DEFAULT_THREADS,
+    .gen = scn_gen_trashcan_chains,
+};
