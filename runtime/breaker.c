@@ -44,7 +44,7 @@ int rs_poll(rs_tstate *ts, void **exc_out)
     if (exc_out)
         *exc_out = NULL;
     if ((eb & RS_EB_EVENTS_MASK) == 0)
-        goto quiescent; /* qsbr branch: every poll is a quiescent point */
+        goto quiescent; /* every poll is a quiescent point */
     RS_SCHED("breaker.poll");
     if (eb & RS_EB_PLEASE_STOP) {
         rs_eval_breaker_clear(ts, RS_EB_PLEASE_STOP);
@@ -92,7 +92,7 @@ int rs_poll(rs_tstate *ts, void **exc_out)
     if (exc_out)
         *exc_out = exc;
 quiescent:
-    /* qsbr branch (model.md §9 tail): report quiescence, then drain the runtime delayed queue if
+    /* model.md §9 tail: report quiescence, then drain the runtime delayed queue if
      * it has work (try-lock inside) */
     rs_qsbr_quiescent(ts);
     rs_delayed_process_runtime(ts);

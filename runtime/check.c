@@ -8,9 +8,9 @@
 
 #include <stdlib.h>
 
-#include "deferred.h" /* deferred branch */
+#include "deferred.h"
 #include "heap.h"
-#include "objects.h" /* objects branch: TR1, W1 */
+#include "objects.h" /* TR1, W1 */
 #include "runtime.h"
 
 bool rs_check_object(const rs_object *o, rs_violation *v)
@@ -27,7 +27,7 @@ bool rs_check_object(const rs_object *o, rs_violation *v)
     uint8_t bits = rs_gc_bits(o);
     const char *tn = o->ob_type ? o->ob_type->tp_name : "?";
 
-    /* execops: between a collection's phases (world running, collecting == 1) a third
+    /* between a collection's phases (world running, collecting == 1) a third
      * thread's stop-the-world sees the GC's own UNREACHABLE entries, whose ob_tid is a
      * worklist link (gc.h): G1 and the header equations apply only with no collection */
     if ((bits & RS_GC_UNREACHABLE) && rs_atomic_load_relaxed_int(&rs_rt.gc.collecting))
@@ -107,7 +107,7 @@ static bool visit_object(void *block, size_t size, rs_heap_kind kind, void *arg)
     if (rs_is_immortal(o))
         return true;
     c->refsum += rs_refcnt(o);
-    if (rs_gc_bits(o) & RS_GC_DEFERRED) c->refsum -= RS_REF_DEFERRED; /* deferred branch: bias never in reftotal (§10) */
+    if (rs_gc_bits(o) & RS_GC_DEFERRED) c->refsum -= RS_REF_DEFERRED; /* bias never in reftotal (§10) */
     intptr_t shared = rs_atomic_load_relaxed_iptr(&o->ob_ref_shared);
     if ((shared & RS_REF_SHARED_FLAG_MASK) == RS_REF_QUEUED) {
         /* B1: on the queue of the thread named by ob_tid */
@@ -209,7 +209,7 @@ bool rs_check_world(rs_violation *v)
     if (ok)
         ok = rs_heap_check(NULL, v) &&
              (rs_heap_visit_abandoned(RS_HEAP_ALL_OBJECTS, visit_object, &c) || c.ok) && c.ok;
-    ok = ok && rs_check_stacks(v, &c.freelisted) && rs_check_immortalize(v); /* deferred branch: D2, D4, D5 */
+    ok = ok && rs_check_stacks(v, &c.freelisted) && rs_check_immortalize(v); /* D2, D4, D5 */
     if (ok) {
         intptr_t total = rs_get_reftotal_locked();
         c.refsum += rs_typeid_refsum(); /* typeid: per-thread type terms (T1) */
@@ -219,8 +219,8 @@ bool rs_check_world(rs_violation *v)
                             (long)total, (long)c.refsum, (long)(total - c.refsum));
     }
     ok = ok && rs_gc_check_locked(v); /* gc: G1, G3, G4, G7 */
-    ok = ok && rs_qsbr_check_locked(v) && rs_delayed_check_locked(v); /* Q1–Q5 (qsbr branch) */
-    ok = ok && rs_trash_check_locked(v) && rs_weakref_check(v); /* TR1, W1 (objects branch) */
+    ok = ok && rs_qsbr_check_locked(v) && rs_delayed_check_locked(v); /* Q1–Q5  */
+    ok = ok && rs_trash_check_locked(v) && rs_weakref_check(v); /* TR1, W1 */
     rs_head_unlock();
     free(c.entries);
     rs_freelist_set_free(&c.freelisted); /* freelist */

@@ -39,7 +39,7 @@ void rs_set_deferred(rs_object *o);
 /* §3.4, under STW (see above). */
 void rs_deferred_disable(rs_object *o);
 
-/* TEST-ONLY until gc.c lands (the GC is what frees deferred objects).  The caller holds the
+/* For unit tests that run no collection (the GC is what frees deferred objects).  The caller holds the
  * last `nrefs` strong references to o and nothing else can reach it (no tagged reference
  * either): ends deferral or immortality and drops those references, freeing o.  For an
  * immortal (temporarily immortalised) o the count was dropped from the total at

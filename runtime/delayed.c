@@ -233,7 +233,7 @@ bool rs_delayed_check_locked(rs_violation *v)
             return false;
     /* the runtime queue is read without its mutex: under STW only the requester runs runtime
      * code that takes it (pollers, exits and shutdown are all attached) */
-    /* execops: the runtime queue is a concatenation of abandoned thread queues (each ordered,
+    /* the runtime queue is a concatenation of abandoned thread queues (each ordered,
      * rs_delayed_abandon), so its goals may go down where one thread's queue ends: only the
      * chunk indices are checked there */
     if (!check_queue(&d->queue, "runtime", 0, false, v))

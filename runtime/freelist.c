@@ -78,20 +78,6 @@ rs_freelist *rs_freelist_for(rs_tstate *ts, const rs_type *type, size_t size)
     }
 }
 
-intptr_t rs_freelist_max_of(rs_tstate *ts, const rs_freelist *fl)
-{
-    rs_freelists *f = &ts->freelists;
-    if (fl == &f->leaves)
-        return RS_FREELIST_MAX_LEAVES;
-    if (fl == &f->lists)
-        return RS_FREELIST_MAX_LISTS;
-    if (fl == &f->object_stack_chunks)
-        return RS_FREELIST_MAX_OBJECT_STACK_CHUNKS;
-    if (fl >= &f->containers[1] && fl <= &f->containers[RS_FREELIST_CONTAINER_MAX_SLOTS])
-        return RS_FREELIST_MAX_CONTAINERS;
-    rs_fatal("freelist: not one of the thread's lists", fl);
-}
-
 rs_object *rs_freelist_alloc(rs_tstate *ts, rs_type *type, int gc)
 {
     if (gc || type->tp_kind != RS_KIND_LEAF)

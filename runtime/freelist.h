@@ -63,11 +63,10 @@ void *rs_freelist_pop(rs_freelist *fl);
  * count 1, reftotal + 1), or NULL if the list is empty. */
 rs_object *rs_freelist_pop_object(rs_freelist *fl, rs_type *type);
 
-/* The list (and its nominal maximum) for objects of a static `type`: leaves (untracked,
+/* The list for objects of a static `type`: leaves (untracked,
  * sizeof(rs_object)), containers with `size` slots (1..4), lists.  NULL for heap types (their
  * instances hold a type reference) and for kinds without a list. */
 rs_freelist *rs_freelist_for(rs_tstate *ts, const rs_type *type, size_t size);
-intptr_t rs_freelist_max_of(rs_tstate *ts, const rs_freelist *fl);
 
 /* ---- the object.c seam: allocation and free of leaf-kind static objects ---- */
 /* A recycled block for `type` (count 1, owned) or NULL: only leaves of static types. */

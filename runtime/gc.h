@@ -16,12 +16,9 @@
  *       and deleted thread states since the last reset)
  *   G2  (between phases, rs_gc_check_worklist) worklist entries are MERGED and hold ≥ 1
  *
- * Hook points where other mechanisms plug in (weak symbols, so this links with none of them;
- * each is called only if defined — see gc_phases.c for the exact signatures):
- *   rs_frames_visit_thread   stacks (§3.3)          rs_weakrefs_clear   weakrefs (step 7)
- *   rs_weakref_run_callback  phase 2 callbacks       rs_typeid_merge_thread  type counts (1.2)
- *   rs_freelists_clear       phase 3/4 freelists     rs_typeid_release   de-deferral of types
- *   rs_generator_strengthen  de-deferral of generators (§3.4) */
+ * The collector calls the other mechanisms directly: stacks (frame.h, §3.3), weakrefs
+ * (objects.h, step 7, phase 2 callbacks), type counts and type de-deferral (typeid.h),
+ * freelists (freelist.h, phases 3/4), generator de-deferral (code.h, §3.4). */
 #ifndef RS_GC_H
 #define RS_GC_H
 

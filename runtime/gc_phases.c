@@ -28,9 +28,6 @@
 #include "runtime.h"
 #include "tstate.h"
 
-/* ---- hook points ----
- * Stacks (frame.h), type ids (typeid.h), deferral (deferred.h) and freelists (freelist.h) are
- * called directly, and so are weakrefs (objects.h). */
 /* ---- worklists ---- */
 
 void rs_gc_worklist_push(rs_object **head, rs_object *o)
@@ -183,7 +180,7 @@ void rs_gc_phase_drain_queues(rs_gc_state *g)
     rs_head_lock();
     rs_typeid_merge_all_locked(); /* per-thread type counts (§5) */
     for (rs_tstate *t = rs_rt.threads; t; t = t->next) {
-        /* mutfix: heap_initialized first — brc.tid of a thread still binding is unpublished */
+        /* heap_initialized first — brc.tid of a thread still binding is unpublished */
         if (rs_atomic_load_acquire_int(&t->heap_initialized) && t->brc.tid != 0) /* pairs with bind */
             rs_brc_drain_stw(t, drained_to_zero, g);
     }

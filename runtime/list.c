@@ -229,7 +229,7 @@ int rs_list_resize(rs_object *o, size_t n)
         old = publish(l, nit);
         it = nit;
     } else if (n <= size) {
-        /* execops: shrink only when not growing — maybe_shrink sizes the buffer for `size`
+        /* shrink only when not growing — maybe_shrink sizes the buffer for `size`
          * items, and growing to n > size would then write past its capacity */
         old = maybe_shrink(ts, l, &delayed);
         it = rs_atomic_load_relaxed_ptr(&l->items);

@@ -44,17 +44,6 @@ static rs_type none_type = {
 
 rs_object rs_none = RS_STATIC_HEADER(&none_type);
 
-void rs_static_init(rs_object *o, rs_type *type)
-{
-    rs_atomic_store_relaxed_uptr(&o->ob_tid, 0);
-    rs_atomic_store_relaxed_u16(&o->ob_flags, RS_OBF_STATIC);
-    rs_atomic_store_relaxed_u8(&o->ob_mutex, 0);
-    rs_atomic_store_relaxed_u8(&o->ob_gc_bits, 0);
-    rs_atomic_store_relaxed_u32(&o->ob_ref_local, RS_IMMORTAL_REFCNT_LOCAL);
-    rs_atomic_store_relaxed_iptr(&o->ob_ref_shared, 0);
-    o->ob_type = type;
-}
-
 void rs_new_reference(rs_object *o, rs_type *type)
 {
     rs_atomic_store_relaxed_u16(&o->ob_flags, 0);

@@ -25,7 +25,7 @@ void rs_reftotal_slow(intptr_t n)
     if (rs_bug(RS_BUG_REFTOTAL_RACY) && rs_tstate_current() != NULL) {
         /* mutant reftotal-racy: the historical plain += on one runtime-wide total */
         intptr_t old = rs_racy_load_iptr(&rs_rt.reftotal);
-        RS_SCHED("reftotal.racy.between"); /* mutfix: the lost-update window of the mutant */
+        RS_SCHED("reftotal.racy.between"); /* the lost-update window of the mutant */
         rs_racy_store_iptr(&rs_rt.reftotal, old + n);
         return;
     }

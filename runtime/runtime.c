@@ -64,7 +64,7 @@ int rs_runtime_init(const rs_options *opts)
     rs_heap_runtime_init();
     rs_heap_reset_folded_blocks();
     rs_gc_init(); /* gc: enabled flag and thresholds from the options */
-    if (rs_qsbr_init() < 0) /* qsbr branch: the record array exists before any thread state */
+    if (rs_qsbr_init() < 0) /* the record array exists before any thread state */
         return -1;
     rs_tstate *ts = rs_tstate_new();
     if (ts == NULL)

@@ -39,8 +39,8 @@ typedef struct rs_stats {
     RS_ATOMIC(uint64_t) merged_by_owner; /* entries merged by owners */
     RS_ATOMIC(uint64_t) merged_no_owner; /* enqueuer found the owner gone */
     RS_ATOMIC(uint64_t) stw_count;       /* stop-the-world pauses */
-    RS_ATOMIC(uint64_t) callbacks_run;   /* objects branch: weakref callbacks run (relaxed add) */
-    RS_ATOMIC(uint64_t) finalizers_run;  /* objects branch: finalizable tp_finalize runs (relaxed add) */
+    RS_ATOMIC(uint64_t) callbacks_run;   /* weakref callbacks run (relaxed add) */
+    RS_ATOMIC(uint64_t) finalizers_run;  /* finalizable tp_finalize runs (relaxed add) */
 } rs_stats;
 
 typedef struct rs_runtime {
@@ -66,8 +66,8 @@ typedef struct rs_runtime {
     /* every thread id ever bound since init (open addressing, HEAD_LOCK for writes; read by
      * validators under STW): a non-zero ob_tid outside a collection must be one of them (H5) */
     struct { uintptr_t *slots; size_t cap, len; } tids;
-    rs_qsbr_shared qsbr;             /* QSBR shared state (model.md §11; qsbr branch) */
-    rs_delayed_runtime delayed;      /* runtime delayed-free queue (model.md §11; qsbr branch) */
+    rs_qsbr_shared qsbr;             /* QSBR shared state (model.md §11) */
+    rs_delayed_runtime delayed;      /* runtime delayed-free queue (model.md §11) */
 } rs_runtime;
 
 extern rs_runtime rs_rt;

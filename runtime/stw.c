@@ -97,7 +97,7 @@ void rs_start_the_world(rs_tstate *me)
 
 int rs_tstate_suspend_self(rs_tstate *ts)
 {
-    rs_qsbr_detach(ts); /* qsbr branch: offline before SUSPENDED/DETACHED (Q3) */
+    rs_qsbr_detach(ts); /* offline before SUSPENDED/DETACHED (Q3) */
     rs_head_lock();
     if (rs_rt.stw.requested && rs_rt.stw.requester != ts) {
         /* seq_cst store: the requester reads our state under HEAD_LOCK too */

@@ -14,7 +14,7 @@
 #include "bugs.h"
 #include "rs/fatal.h"
 #include "rs/hooks.h"
-#include "immortal.h" /* deferred branch */
+#include "immortal.h"
 #include "runtime.h"
 
 static _Thread_local rs_tstate *tls_current;
@@ -62,7 +62,7 @@ rs_tstate *rs_tstate_new(void)
     rs_tstate *ts = calloc(1, sizeof *ts);
     if (ts == NULL)
         return NULL;
-    /* qsbr branch: reserve a QSBR slot first (may stop the world to grow the array) */
+    /* reserve a QSBR slot first (may stop the world to grow the array) */
     ts->qsbr_idx = RS_QSBR_NO_SLOT;
     size_t qsbr_idx = rs_qsbr_reserve();
     if (qsbr_idx == RS_QSBR_NO_SLOT) {
@@ -83,9 +83,9 @@ rs_tstate *rs_tstate_new(void)
         rs_rt.threads->prev = ts;
     rs_rt.threads = ts;
     rs_head_unlock();
-    rs_qsbr_register(ts, qsbr_idx); /* qsbr branch: after HEAD_UNLOCK */
+    rs_qsbr_register(ts, qsbr_idx); /* after HEAD_UNLOCK */
     RS_SCHED("tstate.new.linked");
-    rs_immortalize_on_new_thread(ts); /* deferred branch: §3.6 trigger (non-main states only) */
+    rs_immortalize_on_new_thread(ts); /* §3.6 trigger (non-main states only) */
     return ts;
 }
 
@@ -105,7 +105,7 @@ int rs_tstate_bind(rs_tstate *ts)
     ts->binding = true;
     rs_tid_registry_add(rs_thread_id());
     rs_head_unlock();
-    if (rs_bug(RS_BUG_BIND_HEAP_VISIBLE_EARLY)) /* mutfix: mutant bind-heap-visible-early (publish first) */
+    if (rs_bug(RS_BUG_BIND_HEAP_VISIBLE_EARLY)) /* mutant bind-heap-visible-early (publish first) */
         rs_atomic_store_release_int(&ts->heap_initialized, 1); /* pairs with walkers' acquire */
     rs_atomic_store_relaxed_uptr(&ts->thread_id, rs_thread_id());
     rs__tstate_set_current(ts);
@@ -141,7 +141,7 @@ int rs_tstate_attach(rs_tstate *ts)
         }
         rs_fatal("attach: thread state is already attached", NULL);
     }
-    rs_qsbr_attach(ts); /* qsbr branch: online (seq_cst store of wr_seq) */
+    rs_qsbr_attach(ts); /* online (seq_cst store of wr_seq) */
     rs__tstate_set_current(ts);
     RS_SCHED("tstate.attach.done");
     /* a stop request that arrived while we were detached was resolved by the requester's CAS;
@@ -153,7 +153,7 @@ void rs_tstate_detach(rs_tstate *ts)
 {
     RS_ASSERT(rs_atomic_load_relaxed_int(&ts->state) == RS_TS_ATTACHED);
     RS_SCHED("tstate.detach");
-    rs_qsbr_detach(ts); /* qsbr branch: offline (release store 0) before DETACHED */
+    rs_qsbr_detach(ts); /* offline (release store 0) before DETACHED */
     /* seq_cst: pairs with the STW requester's CAS DETACHED → SUSPENDED (it may then treat us
      * as stopped: everything we did while attached happens before its pause) */
     rs_atomic_store_seq_cst_int(&ts->state, RS_TS_DETACHED);
@@ -180,18 +180,18 @@ static void unlink_locked(rs_tstate *ts)
 
 /* model.md §8.1 exit steps 1–5; on the thread itself (or, at shutdown, on behalf of a thread
  * proven gone). */
-void rs_tstate_clear_objects(rs_tstate *ts) /* lifecycle: exit steps 1–4, also run early by shutdown */
+void rs_tstate_clear_objects(rs_tstate *ts) /* Exit steps 1–4, also run early by shutdown */
 {
     if (ts->objects_cleared) /* lifecycle */
         return;
-    rs_frames_clear_thread(ts); /* deferred branch: pop/close frames and C-stack refs, free the data stack */
+    rs_frames_clear_thread(ts); /* pop/close frames and C-stack refs, free the data stack */
     /* (1) freelists: the final clear of this thread's lists */
     rs_freelists_exit(ts); /* freelist */
     /* (2) drain BRC queues and leave the table */
     rs_brc_remove(ts);
     /* (3) per-thread type counts: merge and finalise */
     rs_typeid_tstate_fini(ts); /* typeid */
-    /* (4) abandon the delayed-free queue onto the runtime queue (qsbr branch) */
+    /* (4) abandon the delayed-free queue onto the runtime queue  */
     rs_delayed_abandon(ts);
     ts->objects_cleared = true; /* lifecycle */
 }
@@ -199,7 +199,7 @@ void rs_tstate_clear_objects(rs_tstate *ts) /* lifecycle: exit steps 1–4, also
 static void tstate_clear(rs_tstate *ts)
 {
     RS_ASSERT(!ts->cleared);
-    rs_tstate_clear_objects(ts); /* lifecycle: steps 1–4 */
+    rs_tstate_clear_objects(ts); /* Steps 1–4 */
     /* (5) abandon heap pages */
     if (ts->bound) {
         /* unpublish first: from here on walkers find these pages in the pool (the thread is
@@ -226,12 +226,12 @@ static void tstate_delete(rs_tstate *ts, bool own_thread)
     rs_head_unlock();
     if (own_thread) {
         /* (7) detach; no refcount operation by this thread may follow: the slot is gone */
-        rs_qsbr_detach(ts); /* qsbr branch: offline before DETACHED */
+        rs_qsbr_detach(ts); /* offline before DETACHED */
         rs_atomic_store_seq_cst_int(&ts->state, RS_TS_DETACHED);
         rs__tstate_set_current(NULL);
         rs_tstate_release(ts);
     }
-    rs_qsbr_unregister(ts); /* qsbr branch: (7) holding no other runtime lock */
+    rs_qsbr_unregister(ts); /* (7) holding no other runtime lock */
     rs_tstate_release(ts);
 }
 

@@ -61,7 +61,7 @@ struct rs_tstate {
     rs_heap_tld heap;
     RS_ATOMIC(intptr_t) reftotal;      /* written only by this thread (relaxed load + store) */
 
-    /* ---- QSBR and delayed free (model.md §11; qsbr branch) ---- */
+    /* ---- QSBR and delayed free (model.md §11) ---- */
     size_t qsbr_idx;                   /* slot in rs_rt.qsbr.array (RS_QSBR_NO_SLOT: none); an
                                         * index, not a pointer: the array moves when it grows */
     rs_delayed_queue mem_free_queue;   /* owner-only: this thread's delayed frees */
@@ -81,7 +81,7 @@ struct rs_tstate {
     bool binding;                      /* HEAD_LOCK: rs_tstate_bind in progress */
     bool is_main;
     bool cleared;
-    bool objects_cleared;              /* lifecycle: exit steps 1–4 done (shutdown runs them early) */
+    bool objects_cleared;              /* Exit steps 1–4 done (shutdown runs them early) */
     uint64_t async_exc_seen;           /* polls that saw ASYNC_EXC, each paid by one send (E3) */
     uint64_t spurious_interrupts;      /* ASYNC_EXC bits no send to this state explains (E3);
                                         * a stale bit over an empty slot is not one (issue 17) */
@@ -90,7 +90,7 @@ struct rs_tstate {
 
 /* On the new thread, before its first attach (DETACHED or SUSPENDED).  0, or -1 on failure. */
 int rs_tstate_bind(rs_tstate *ts);
-/* lifecycle: exit steps 1–4 only (frames, freelists, BRC, type counts, delayed queue), on the
+/* Exit steps 1–4 only (frames, freelists, BRC, type counts, delayed queue), on the
  * thread itself or for a thread proven gone; idempotent.  Shutdown clears the main state so
  * (model.md §4 step 6) and abandons its heaps when it deletes it (step 10). */
 void rs_tstate_clear_objects(rs_tstate *ts);

@@ -4,8 +4,9 @@
  * deferred and gives it a unique id; its instances take a type reference with rs_incref_type
  * (a plain per-thread increment, typeid.c) and their destructor drops it with rs_decref_type.
  * A deferred type is freed only after its deferral is disabled and its id released (the GC's
- * job, model.md §3.4); its destructor then drops the dict slot and frees the block.  Until the GC
- * lands, tests free heap types with rs_type_heap_drop_testonly, which does §3.4 by hand. */
+ * job, model.md §3.4); its destructor then drops the dict slot and frees the block.  Unit tests
+ * that run no collection free heap types with rs_type_heap_drop_testonly, which does §3.4 by
+ * hand. */
 #include "typeobj.h"
 #include "deferred.h"
 

@@ -316,7 +316,7 @@ static void test_resurrection_keeps_h1(void **state)
 /* ---- mutants: each caught by its effect ---- */
 static void rt_down_expect_leak(void)
 {
-    /* lifecycle: shutdown collects (model.md §4 steps 3, 5) and the GC validates at entry; the
+    /* Shutdown collects (model.md §4 steps 3, 5) and the GC validates at entry; the
      * mutant left a state H1 rejects, so validation is off here: this reads the leak figures */
     rs_rt.opts.validate = false;
     rs_leaks l = rs_runtime_fini();
@@ -358,7 +358,7 @@ static void test_mutant_merge_request_lost_breaks_e2(void **state)
     in_thread(&c, step_decref);
     rs_violation v;
     assert_string_equal(world_violation(me, &v), "E2");
-    /* lifecycle: shutdown's first collection validates at entry and would report the same E2 */
+    /* Shutdown's first collection validates at entry and would report the same E2 */
     rs_rt.opts.validate = false;
     rt_down(); /* the exit drain still frees it: no leak, only the missed request */
 }
@@ -379,7 +379,7 @@ static void test_mutant_eval_breaker_global_breaks_e3(void **state)
     worker_join(&w);
     rs_violation v;
     assert_string_equal(world_violation(me, &v), "E3");
-    /* lifecycle: shutdown's first collection validates at entry and would report the same E3 */
+    /* Shutdown's first collection validates at entry and would report the same E3 */
     rs_rt.opts.validate = false;
     rt_down();
 }
@@ -417,7 +417,7 @@ static void test_mutant_reftotal_not_merged_at_exit_leaks(void **state)
     assert_string_equal(world_violation(me, &v), "RT");
     rs_decref(c.obj);
     /* every delete skips its fold, the main thread's too, so the shutdown figure is not a
-     * reliable detector for this mutant: RT during the run is (lifecycle: and shutdown's
+     * reliable detector for this mutant: RT during the run is (And shutdown's
      * first collection would report the same RT drift at its entry validation) */
     rs_rt.opts.validate = false;
     rs_runtime_fini();

@@ -195,7 +195,7 @@ static void test_mutant_eval_breaker_global_breaks_e3_after_own_exc(void **state
     assert_int_equal(c.spurious, 1);
     rs_violation v;
     assert_string_equal(world_violation(me, &v), "E3");
-    /* lifecycle: shutdown's first collection validates at entry and would report the same E3 */
+    /* Shutdown's first collection validates at entry and would report the same E3 */
     rs_rt.opts.validate = false;
     rt_down();
 }

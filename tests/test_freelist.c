@@ -157,7 +157,7 @@ static rs_leaks run_exit_clearing(int64_t *blocks_after_join)
     worker_join(&w);
     assert_int_equal(c.cached_before_exit, EXIT_OBJS);
     *blocks_after_join = rs_get_blocks() - b0;
-    /* lifecycle: the mutant's lost freelisted blocks look like live objects breaking H1 to the
+    /* The mutant's lost freelisted blocks look like live objects breaking H1 to the
      * validation of shutdown's collections (model.md §4 steps 3, 5); this reads the leak figures */
     if (rs_bug(RS_BUG_FREELIST_NOT_CLEARED_AT_EXIT))
         rs_rt.opts.validate = false;

@@ -74,7 +74,7 @@ static int child_worklist_once(const char *bug)
     worker_join(&w);
     rs_hooks_install(NULL);
     rs_bug_clear_all();
-    if (bug) /* lifecycle: shutdown collects; its entry validation would abort on the mutant's
+    if (bug) /* Shutdown collects; its entry validation would abort on the mutant's
               * effects (e.g. lost young.count updates break G7): this child is for TSan */
         rs_rt.opts.validate = false;
     rs_leaks l = rs_runtime_fini();
@@ -143,7 +143,7 @@ static int child_sched(const char *bug, bool toggle)
     if (toggle)
         pthread_join(tog, NULL);
     rs_bug_clear_all();
-    if (bug) /* lifecycle: shutdown collects; its entry validation would abort on the mutant's
+    if (bug) /* Shutdown collects; its entry validation would abort on the mutant's
               * effects (e.g. lost young.count updates break G7): this child is for TSan */
         rs_rt.opts.validate = false;
     rs_leaks l = rs_runtime_fini();

@@ -1,7 +1,7 @@
 /* test_typeid.c — per-thread heap-type reference counts and the type-id pool (model.md §5), heap
  * types and their instances (typeobj.c).
  *
- * Heap types are deferred, so only the GC may free them; until it lands, every test frees its
+ * Heap types are deferred, so only the GC may free them; these tests run no collection, so each frees its
  * types with rs_type_heap_drop_testonly (model.md §3.4 done by hand: STW, merge every thread's
  * counts, drop the bias, release the id, then drop the creator's reference), which is what lets
  * rt_down demand zero leaks.  Covered: counts on one thread, 8 threads creating and destroying

@@ -1,4 +1,4 @@
-/* api.h — the runtime as a program that drives it sees it: what the harness may call.
+/* api.h — the runtime as a program that drives it sees it: what a driver may call.
  *
  * Everything here is safe to call from outside runtime/; the headers in runtime/ itself are the
  * runtime's internals and refuse to compile elsewhere.  The object header and the inline

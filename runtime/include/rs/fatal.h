@@ -8,8 +8,8 @@
 _Noreturn void rs_fatal(const char *what, const void *obj);
 _Noreturn void rs_fatal_at(const char *file, int line, const char *expr);
 
-/* RS_ASSERT: checked in every build (cheap checks only); RS_DEBUG_ASSERT: only when the
- * runtime's `validate` option is on (expensive or hot-path checks). */
+/* RS_ASSERT: checked in every build, so it is for cheap checks only; expensive ones are
+ * validators (rs/debug.h), run where the driver or the `validate` option asks for them. */
 #define RS_ASSERT(e) ((e) ? (void)0 : rs_fatal_at(__FILE__, __LINE__, #e))
 
 #endif

@@ -224,9 +224,6 @@ rs_object *rs_object_alloc(rs_type *type, int gc);
 void rs_object_free(rs_object *o);             /* give the block back to its heap */
 void rs_dealloc(rs_object *o);                 /* count reached zero: run the type's destructor */
 
-/* Static (immortal) objects: never in a heap, never freed. */
-void rs_static_init(rs_object *o, rs_type *type);
-
 /* the built-in types */
 extern rs_type rs_type_type;    /* the type of static types */
 extern rs_type rs_leaf_type;    /* holds nothing */
