@@ -715,7 +715,7 @@ static void test_supervisor_hang(void **state)
     char *file = scn_file();
     worker_spec ws = spec(file, 1);
     ws.selftest_hang = 1;
-    ws.watchdog_s = 0.5;
+    ws.watchdog_s = 3.0; /* trial 0 reports well within it, even on a loaded machine */
     seen s = {0};
     char err[512];
     assert_int_equal(worker_run(&ws, 3, 0, collect, NULL, &s, err, sizeof err), 3);
@@ -739,7 +739,7 @@ static void test_supervisor_time_budget(void **state)
     clock_gettime(CLOCK_MONOTONIC, &b);
     double el = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
     assert_true(got >= 1 && got < 1000000); /* 2 ms per trial: far fewer than asked */
-    assert_true(el < 5.0);
+    assert_true(el < 60.0); /* the budget ended it, not the million trials (margin for load) */
     drop_scn(file);
 }
 

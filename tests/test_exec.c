@@ -356,12 +356,16 @@ static void test_fail_alloc(void **state)
     program_free(&p);
 }
 
-/* ---- the hang, in a child ---- */
+/* ---- the hang, in a child ----
+ * The program hangs for certain (t1 spins for ten minutes while t0 waits in a stop-the-world
+ * for it), so status EXEC_HANG_EXIT_STATUS proves the watchdog fired.  The 2 s timeout is only
+ * how long t1 has to reach its spin before the dump is taken: generous even on a machine
+ * loaded many times over, and nothing is asserted about elapsed time. */
 
 static const char hang_program[] =
-    "refstorm-scn 1\nname \"hang\"\ntimeout_ms 300\n"
+    "refstorm-scn 1\nname \"hang\"\ntimeout_ms 2000\n"
     "thread t0 main\n  spawn t1\n  yield\n  stw\n  new_leaf r0\n"
-    "thread t1 early spawn\n  spin 60000\n";
+    "thread t1 early spawn\n  spin 600000\n";
 
 static int hang_child(const char *mode)
 {
@@ -420,22 +424,17 @@ static void test_hang_dump(void **state)
     for (int m = 0; m < 3; m += 2) { /* free and pct */
         const char *args[] = {"--hang", modes[m], NULL};
         int status;
-        struct timespec a, b;
-        clock_gettime(CLOCK_MONOTONIC, &a);
         char *out = spawn_self(args, &status);
-        clock_gettime(CLOCK_MONOTONIC, &b);
-        double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != EXEC_HANG_EXIT_STATUS)
             print_error("%s: status %d\n%s\n", modes[m], status, out);
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), EXEC_HANG_EXIT_STATUS);
-        assert_true(secs < 20.0); /* 300 ms timeout + dump, far from the 60 s spin */
         const char *begin = strstr(out, EXEC_HANG_BEGIN "\nverdict hang\n");
         assert_non_null(begin);
         assert_non_null(strstr(begin, EXEC_HANG_END));
-        assert_non_null(strstr(begin, "timeout_ms 300 "));
+        assert_non_null(strstr(begin, "timeout_ms 2000 "));
         /* t1 is inside its spin, at the spin's schedule point, not blocked */
-        assert_non_null(strstr(begin, "thread 1 op 0 \"spin 60000\" point exec.spin wait 0 done 0"));
+        assert_non_null(strstr(begin, "thread 1 op 0 \"spin 600000\" point exec.spin wait 0 done 0"));
         /* t0 is stuck either in the stw (waiting for t1 to poll) or in its end-of-program
          * wait for t1 (if the pause came before t1 attached) */
         assert_non_null(strstr(begin, "thread 0 op "));

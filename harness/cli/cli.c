@@ -40,10 +40,10 @@ const cli_command cli_commands[] = {
      "output reproduces, 1 if the input does not reproduce."},
     {CLI_CMD_MUTANTS, "mutants", "", false,
      "The mutant scoreboard: for each mutant, run the scenarios that target it over --seeds "
-     "seeds (pct, chaos, free until the first finding, within --budget per seed) in the variant "
-     "where its detector lives (TSan-detected: tsan, the others: asan), and every scenario "
-     "with no mutant (the clean row); print detected seeds, detector and time to first "
-     "detection.  Exit 0 only if every mutant was detected and the clean row has no finding."},
+     "seeds (pct, chaos, free until the first finding, within --trial-budget trials per seed) "
+     "in the variant where its detector lives (TSan-detected: tsan, the others: asan), and "
+     "every scenario with no mutant (the clean row); print detected seeds, detector and trials "
+     "to first detection.  Exit 0 only if every mutant was detected and the clean row has no finding."},
     {CLI_CMD_HELP, "help", "[COMMAND]", false,
      "Print this help, or one command's help (--markdown: the README's CLI section)."},
     {CLI_CMD_WORKER, "worker", "FILE.scn", true,
@@ -76,8 +76,10 @@ const cli_flag cli_flags[] = {
      "switch a mutant on (repeatable; names from `refstorm list`)"},
     {"seeds", "N", CLI_INT, MUT, false, F(seeds), 1, 64,
      "mutants: seeds per mutant and for the clean row (default 3)"},
-    {"budget", "SECONDS", CLI_SECONDS, MUT, false, F(budget_s), 0, 3600,
-     "mutants: time allowed per mutant and seed to reach a first finding (default 5)"},
+    {"trial-budget", "N", CLI_U64, MUT, false, F(trial_budget), 1, 100000000,
+     "mutants: trials allowed per mutant and seed, over all its scenarios and modes, to reach "
+     "a first finding (default " CLI_STR(MUT_TRIAL_BUDGET) "); counted in trials, never in "
+     "seconds, so a busy machine gives the same verdict"},
     {"variant", "V", CLI_STR, MUT, false, F(variant), 0, 0,
      "mutants: run only the asan or the tsan subset, in this binary (default: both, each in "
      "its variant's binary, build/<V>/refstorm, merged)"},
@@ -142,7 +144,7 @@ void cli_opts_init(cli_opts *o)
     o->selftest_hang = -1;
     o->result_fd = -1;
     o->seeds = 3;
-    o->budget_s = 5.0;
+    o->trial_budget = MUT_TRIAL_BUDGET;
 }
 
 const cli_flag *cli_flag_find(const char *name)

@@ -3,10 +3,12 @@
  * For each mutant of runtime/include/rs/bugs.def, and each of --seeds seeds: generate every scenario
  * that targets it (scenario_for_mutant) with that seed, and run it with the mutant on, in a
  * supervised worker (worker.h), trying the modes pct, chaos and free in turn (the tsan subset:
- * chaos and free), round after
- * round, until the first finding or until --budget seconds have passed for this seed.
+ * chaos and free), round after round, until the first finding or until --trial-budget trials
+ * have run for this seed.  The budget is counted in trials, never in seconds, so that the
+ * verdict of a seed does not depend on how busy the machine is; wall time is reported only.
  * Detection = any finding (invariant, leak, crash, sanitizer report, hang) while the mutant is
- * on; its time is the wall clock from the start of the seed to the finding.  A trial the
+ * on; its cost is the number of trials from the start of the seed up to and including the
+ * finding (and, for information, the wall time).  A trial the
  * executor refuses (VERDICT_ERROR: "op X needs ...") is neither a pass nor a detection: a seed
  * whose every scenario and mode is refused counts as "not runnable", a distinct column.
  * The clean row runs every scenario with no mutant, one trial per seed and mode (pct only in
@@ -41,7 +43,11 @@
 
 extern char **environ;
 
-#define MUT_QUANTUM_S 1.0        /* one worker's time slice per (scenario, mode) after round 0 */
+/* Trials per (scenario, mode) in round r >= 1: 8, 16, 32 ... up to 256.  Growing quanta keep
+ * the worker starts few when a mutant is slow to catch, and the rotation fast when it is not;
+ * a function of the round only, so a seed's trial sequence is the same on every machine. */
+#define MUT_QUANTUM_FIRST 8u
+#define MUT_QUANTUM_MAX 256u
 #define MUT_TIMEOUT_MS 20000u    /* the executor's hang watchdog for generated programs */
 #define MUT_MAX_SCEN 32
 #define MUT_NMODES 3
@@ -120,9 +126,10 @@ static int on_trial(void *ctx, trial_result *r)
     return 0;
 }
 
-/* Run `trials` trials (or until time_s) of the .scn at path; -1 on an internal error. */
+/* Run `trials` trials of the .scn at path (fewer if one is a finding or an error); -1 on an
+ * internal error. */
 static int run_program(const char *path, run_mode mode, uint64_t seed, const char *const *bugs,
-                       uint64_t trials, double time_s, probe *p)
+                       uint64_t trials, probe *p)
 {
     worker_spec ws = {
         .file = path, .mode = mode, .depth = 3, .seed = seed, .bugs = bugs, .trace_file = NULL,
@@ -131,7 +138,7 @@ static int run_program(const char *path, run_mode mode, uint64_t seed, const cha
     p->mode = mode;
     p->scn_path = path;
     char err[1024];
-    if (worker_run(&ws, trials, time_s, on_trial, NULL, p, err, sizeof err) < 0) {
+    if (worker_run(&ws, trials, 0, on_trial, NULL, p, err, sizeof err) < 0) {
         fprintf(stderr, "refstorm: mutants: internal error running %s (%s): %s\n", path,
                 mode_name(mode),
                 err);
@@ -194,13 +201,20 @@ static unsigned mutant_detectors(const char *name, const scenario **sc, size_t n
     return mask;
 }
 
+/* The median of n > 0 sorted values. */
+static double median(const double *v, int n)
+{
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
-static json_t *hit_json(const probe *p, const char *scenario, int seed, double t)
+static json_t *hit_json(const probe *p, const char *scenario, int seed, double t,
+                        uint64_t trials)
 {
     json_t *h = json_object();
     json_object_set_new(h, "scenario", json_string(scenario));
@@ -211,14 +225,15 @@ static json_t *hit_json(const probe *p, const char *scenario, int seed, double t
     json_object_set_new(h, "check", json_string(p->hit.check));
     json_object_set_new(h, "message", json_string(p->hit.message));
     json_object_set_new(h, "seconds", json_real(t));
+    json_object_set_new(h, "trials", json_integer((json_int_t)trials));
     return h;
 }
 
 /* One seed of one mutant.  *outcome: 'd' detected (hit filled), 'u' undetected, 'n' not
  * runnable.  Returns -1 on an internal error. */
 static int mutant_seed(board_run *b, const char *name, const scenario **sc, size_t nsc,
-                       int seed, char *outcome, json_t **hit, double *t_hit, uint64_t *trials,
-                       char *reason, size_t nreason)
+                       int seed, char *outcome, json_t **hit, double *t_hit, uint64_t *n_hit,
+                       uint64_t *trials, char *reason, size_t nreason)
 {
     const char *bugs[3] = {name, NULL, NULL};
     if (b->bugs_force && strcmp(b->bugs_force, name) != 0)
@@ -226,11 +241,15 @@ static int mutant_seed(board_run *b, const char *name, const scenario **sc, size
     bool runnable[MUT_MAX_SCEN + 1][MUT_NMODES];
     bool any = false;
     double t0 = mono_now_s();
+    uint64_t used = 0, budget = b->o->trial_budget;
     uint64_t sched = (uint64_t)seed << 32; /* distinct scheduler seeds for every trial */
     /* unit u: --extra-scn first (when given), then the targeted scenarios */
     size_t nextra = b->extra != NULL, nunits = nsc + nextra;
     *outcome = 'n';
     for (int round = 0;; round++) {
+        uint64_t quantum = round == 0 ? 1
+                           : round - 1 >= 5 ? MUT_QUANTUM_MAX
+                                            : MUT_QUANTUM_FIRST << (round - 1);
         for (size_t i = 0; i < nunits; i++) {
             char buf[256];
             bool gen = i >= nextra;
@@ -240,19 +259,18 @@ static int mutant_seed(board_run *b, const char *name, const scenario **sc, size
             for (int m = 0; m < MUT_NMODES; m++) {
                 if (!mode_used(b->o, b->variant, m) || (round > 0 && !runnable[i][m]))
                     continue;
-                double left = b->o->budget_s - (mono_now_s() - t0);
-                if (left <= 0)
+                if (used >= budget)
                     goto out;
+                uint64_t n = budget - used < quantum ? budget - used : quantum;
                 if (gen && !scn_for(b, sci, seed, buf, sizeof buf))
                     return -1;
                 probe p;
                 memset(&p, 0, sizeof p);
                 /* round 0: one trial per (scenario, mode) finds what the executor can run */
-                if (run_program(path, mut_modes[m], sched, bugs, round == 0 ? 1 : INT64_MAX,
-                                round == 0 ? 0 : (left < MUT_QUANTUM_S ? left : MUT_QUANTUM_S),
-                                &p) < 0)
+                if (run_program(path, mut_modes[m], sched, bugs, n, &p) < 0)
                     return -1;
                 sched += p.trials;
+                used += p.trials;
                 *trials += p.trials;
                 if (round == 0)
                     runnable[i][m] = p.errors == 0;
@@ -261,7 +279,8 @@ static int mutant_seed(board_run *b, const char *name, const scenario **sc, size
                     snprintf(reason, nreason, "%s: %s", unit, p.error);
                 if (p.found) {
                     *t_hit = mono_now_s() - t0;
-                    *hit = hit_json(&p, unit, seed, *t_hit);
+                    *n_hit = used;
+                    *hit = hit_json(&p, unit, seed, *t_hit, used);
                     *outcome = 'd';
                     return 0;
                 }
@@ -293,7 +312,7 @@ static json_t *mutant_row(board_run *b, const char *name, bool *failed)
     json_object_set_new(row, "expected", json_string(expected));
     json_object_set_new(row, "scenarios", json_string(scen));
     int seeds = (int)b->o->seeds, detected = 0, undetected = 0, not_runnable = 0;
-    double times[64];
+    double times[64], counts[64]; /* per detected seed: seconds and trials to the finding */
     uint64_t trials = 0;
     json_t *first = json_null();
     char detector[64] = "", reason[320] = "";
@@ -302,12 +321,14 @@ static json_t *mutant_row(board_run *b, const char *name, bool *failed)
         char outcome;
         json_t *hit = NULL;
         double t = 0, ts = mono_now_s();
-        if (mutant_seed(b, name, sc, nsc, s, &outcome, &hit, &t, &trials, reason,
+        uint64_t n = 0;
+        if (mutant_seed(b, name, sc, nsc, s, &outcome, &hit, &t, &n, &trials, reason,
                         sizeof reason) < 0) {
             *failed = true;
             break;
         }
         if (outcome == 'd') {
+            counts[detected] = (double)n;
             times[detected++] = t;
             const char *check = json_string_value(json_object_get(hit, "check"));
             if (!detector[0])
@@ -329,16 +350,19 @@ static json_t *mutant_row(board_run *b, const char *name, bool *failed)
                     outcome == 'd' ? detector : "", mono_now_s() - ts);
     }
     qsort(times, (size_t)detected, sizeof times[0], cmp_double);
+    qsort(counts, (size_t)detected, sizeof counts[0], cmp_double);
     json_object_set_new(row, "seeds", json_integer(seeds));
     json_object_set_new(row, "detected", json_integer(detected));
     json_object_set_new(row, "undetected", json_integer(has_units ? undetected : seeds));
     json_object_set_new(row, "not_runnable", json_integer(not_runnable));
     json_object_set_new(row, "not_runnable_reason", reason[0] ? json_string(reason) : json_null());
     json_object_set_new(row, "detector", detected ? json_string(detector) : json_null());
-    json_object_set_new(row, "median_s",
-                        detected ? json_real(detected % 2 ? times[detected / 2]
-                                             : (times[detected / 2 - 1] + times[detected / 2]) / 2)
-                                 : json_null());
+    json_object_set_new(row, "median_trials", detected ? json_real(median(counts, detected))
+                                                       : json_null());
+    json_object_set_new(row, "max_trials", detected ? json_integer((json_int_t)counts[detected - 1])
+                                                    : json_null());
+    json_object_set_new(row, "median_s", detected ? json_real(median(times, detected))
+                                                  : json_null());
     json_object_set_new(row, "max_s", detected ? json_real(times[detected - 1]) : json_null());
     json_object_set_new(row, "trials", json_integer((json_int_t)trials));
     json_object_set_new(row, "first", first);
@@ -371,7 +395,7 @@ static json_t *clean_row(board_run *b, bool *failed)
                 probe p;
                 memset(&p, 0, sizeof p);
                 p.report_root = root[0] ? root : NULL;
-                if (run_program(path, mut_modes[m], (uint64_t)s << 32, bugs, 1, 0, &p) < 0) {
+                if (run_program(path, mut_modes[m], (uint64_t)s << 32, bugs, 1, &p) < 0) {
                     *failed = true;
                     break;
                 }
@@ -380,7 +404,7 @@ static json_t *clean_row(board_run *b, bool *failed)
                 not_runnable += p.errors;
                 if (p.found) {
                     findings++;
-                    json_t *h = hit_json(&p, unit, s, p.hit.seconds);
+                    json_t *h = hit_json(&p, unit, s, p.hit.seconds, 1);
                     json_object_set_new(h, "variant", json_string(b->variant));
                     json_object_set_new(h, "report",
                                         p.finding_dir[0] ? json_string(p.finding_dir)
@@ -440,7 +464,7 @@ static json_t *board_new(const cli_opts *o, const char *variant)
     json_object_set_new(j, "format", json_integer(1));
     json_object_set_new(j, "variant", json_string(variant));
     json_object_set_new(j, "seeds", json_integer(o->seeds));
-    json_object_set_new(j, "budget_s", json_real(o->budget_s));
+    json_object_set_new(j, "trial_budget", json_integer((json_int_t)o->trial_budget));
     json_object_set_new(j, "force_bug", o->force_bug ? json_string(o->force_bug) : json_null());
     json_object_set_new(j, "only", o->only ? json_string(o->only) : json_null());
     json_object_set_new(j, "extra_scn", o->extra_scn ? json_string(o->extra_scn) : json_null());
@@ -529,9 +553,9 @@ static int start_child(const cli_opts *o, child *c)
         return -1;
     char seeds[32], budget[32];
     snprintf(seeds, sizeof seeds, "%" PRId64, o->seeds);
-    snprintf(budget, sizeof budget, "%.17g", o->budget_s);
+    snprintf(budget, sizeof budget, "%" PRIu64, o->trial_budget);
     const char *argv[24] = {c->exe, "mutants", "--variant", c->variant, "--json", "--seeds",
-                            seeds, "--budget", budget};
+                            seeds, "--trial-budget", budget};
     int k = 9;
     if (o->force_bug) {
         argv[k++] = "--force-bug";

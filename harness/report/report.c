@@ -183,6 +183,22 @@ static void log_excerpt(FILE *m, const char *log, size_t len, const char *headli
             stop > at && stop[-1] == '\n' ? "" : "\n");
 }
 
+/* The heading anchor docs/checks.md gives a check code (GitHub's rule: lower case, spaces to
+ * dashes, other punctuation dropped). */
+static void check_anchor(const char *check, char *out, size_t n)
+{
+    size_t k = 0;
+    for (const char *c = check; *c && k + 1 < n; c++) {
+        if (*c >= 'A' && *c <= 'Z')
+            out[k++] = (char)(*c - 'A' + 'a');
+        else if ((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_')
+            out[k++] = *c;
+        else if (*c == ' ')
+            out[k++] = '-';
+    }
+    out[k] = 0;
+}
+
 /* report.md; malloc'd text or NULL */
 static char *render_md(const report_finding *f, const char *dir)
 {
@@ -197,6 +213,12 @@ static char *render_md(const report_finding *f, const char *dir)
     fprintf(m, "\n\n**%s**: %s\n\n", verdict_name(f->verdict), f->message ? f->message : "");
     if (f->headline)
         fprintf(m, "Headline: `%s`\n\n", f->headline);
+    if (f->check && *f->check) {
+        char anchor[64];
+        check_anchor(f->check, anchor, sizeof anchor);
+        fprintf(m, "What `%s` asserts and what its failure usually means: `docs/checks.md#%s` "
+                   "in the refstorm repository.\n\n", f->check, anchor);
+    }
     fprintf(m, "| | |\n|---|---|\n");
     fprintf(m, "| run | %s |\n| scenario | %s |\n| source | %s |\n", f->run_id,
             f->scenario && *f->scenario ? f->scenario : "(unnamed)", f->source ? f->source : "");

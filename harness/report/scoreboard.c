@@ -45,6 +45,15 @@ static void seconds_cell(char *buf, size_t n, json_t *v)
         snprintf(buf, n, "-");
 }
 
+/* Trials to detection: a whole number for one seed, a median may end in .5. */
+static void trials_cell(char *buf, size_t n, json_t *v)
+{
+    if (json_is_number(v))
+        snprintf(buf, n, "%g", json_number_value(v));
+    else
+        snprintf(buf, n, "-");
+}
+
 /* One line for why a mutant failed; "" when it did not. */
 static void why(char *buf, size_t n, json_t *r)
 {
@@ -116,20 +125,24 @@ static void clean_lines(FILE *f, json_t *board, bool md)
 void mutants_print_table(FILE *f, json_t *board)
 {
     json_t *rows = json_object_get(board, "mutants");
-    fprintf(f, "%-30s %-7s %-8s %-8s %-9s %-14s %-22s %-9s %s\n", "mutant", "variant",
-            "detected", "undet.", "not-run", "detector", "expected", "median", "max");
+    fprintf(f, "%-30s %-7s %-8s %-8s %-9s %-14s %-22s %-8s %-8s %-9s %s\n", "mutant",
+            "variant", "detected", "undet.", "not-run", "detector", "expected", "trials",
+            "max", "median", "max");
     for (size_t i = 0; i < json_array_size(rows); i++) {
         json_t *r = json_array_get(rows, i);
-        char det[32], med[16], max[16];
+        char det[32], med[16], max[16], tmed[24], tmax[24];
         snprintf(det, sizeof det, "%lld/%lld", (long long)geti(r, "detected"),
                  (long long)geti(r, "seeds"));
         seconds_cell(med, sizeof med, json_object_get(r, "median_s"));
         seconds_cell(max, sizeof max, json_object_get(r, "max_s"));
-        fprintf(f, "%-30s %-7s %-8s %-8lld %-9lld %-14s %-22s %-9s %s\n", gets_(r, "name"),
-                gets_(r, "variant"), det, (long long)geti(r, "undetected"),
+        trials_cell(tmed, sizeof tmed, json_object_get(r, "median_trials"));
+        trials_cell(tmax, sizeof tmax, json_object_get(r, "max_trials"));
+        fprintf(f, "%-30s %-7s %-8s %-8lld %-9lld %-14s %-22s %-8s %-8s %-9s %s\n",
+                gets_(r, "name"), gets_(r, "variant"), det, (long long)geti(r, "undetected"),
                 (long long)geti(r, "not_runnable"),
                 json_is_string(json_object_get(r, "detector")) ? gets_(r, "detector") : "-",
-                *gets_(r, "expected") ? gets_(r, "expected") : "(no scenario)", med, max);
+                *gets_(r, "expected") ? gets_(r, "expected") : "(no scenario)", tmed, tmax, med,
+                max);
     }
     clean_lines(f, board, false);
     json_t *un = json_object_get(board, "unregistered");
@@ -139,8 +152,9 @@ void mutants_print_table(FILE *f, json_t *board)
             fprintf(f, " %s", json_string_value(json_array_get(un, i)));
         fputc('\n', f);
     }
-    fprintf(f, "%lld seed(s), %.3g s budget per seed, %s, %.1f s\n",
-            (long long)geti(board, "seeds"), json_number_value(json_object_get(board, "budget_s")),
+    fprintf(f, "%lld seed(s), %lld trials budget per seed (trials: median and max to the first "
+               "finding; then its wall time), %s, %.1f s\n",
+            (long long)geti(board, "seeds"), (long long)geti(board, "trial_budget"),
             gets_(board, "variant"), json_number_value(json_object_get(board, "seconds")));
     verdict_line(f, board, false);
 }
@@ -154,30 +168,34 @@ static char *markdown(json_t *board)
         return NULL;
     fprintf(f, "# refstorm mutant scoreboard\n\n");
     verdict_line(f, board, true);
-    fprintf(f, "\n%lld seed(s) per mutant, %.3g s budget per seed, variants %s, %.1f s, "
-               "refstorm built as %s.\n\n",
-            (long long)geti(board, "seeds"), json_number_value(json_object_get(board, "budget_s")),
+    fprintf(f, "\n%lld seed(s) per mutant, a budget of %lld trials per seed, variants %s, "
+               "%.1f s, refstorm built as %s.  Trials and seconds: median and maximum to the "
+               "first finding over the detected seeds; the verdict depends on trials only.\n\n",
+            (long long)geti(board, "seeds"), (long long)geti(board, "trial_budget"),
             gets_(board, "variant"), json_number_value(json_object_get(board, "seconds")),
             build_variant());
     fprintf(f, "| mutant | variant | detected | not detected | not runnable | detector | "
-               "expected | median | max | first detection |\n"
-               "|---|---|---|---|---|---|---|---|---|---|\n");
+               "expected | trials (median) | trials (max) | median | max | first detection |\n"
+               "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     json_t *rows = json_object_get(board, "mutants");
     for (size_t i = 0; i < json_array_size(rows); i++) {
         json_t *r = json_array_get(rows, i), *h = json_object_get(r, "first");
-        char med[16], max[16], first[512] = "-";
+        char med[16], max[16], tmed[24], tmax[24], first[512] = "-";
         seconds_cell(med, sizeof med, json_object_get(r, "median_s"));
         seconds_cell(max, sizeof max, json_object_get(r, "max_s"));
+        trials_cell(tmed, sizeof tmed, json_object_get(r, "median_trials"));
+        trials_cell(tmax, sizeof tmax, json_object_get(r, "max_trials"));
         if (json_is_object(h))
             snprintf(first, sizeof first, "%s, %s, program seed %lld, sched seed %lld", gets_(h,
                      "scenario"), gets_(h, "mode"), (long long)geti(h, "program_seed"),
                      (long long)geti(h, "sched_seed"));
-        fprintf(f, "| `%s` | %s | %lld/%lld | %lld | %lld | %s | %s | %s | %s | %s |\n",
+        fprintf(f, "| `%s` | %s | %lld/%lld | %lld | %lld | %s | %s | %s | %s | %s | %s | %s |\n",
                 gets_(r, "name"), gets_(r, "variant"), (long long)geti(r, "detected"),
                 (long long)geti(r, "seeds"), (long long)geti(r, "undetected"),
                 (long long)geti(r, "not_runnable"),
                 json_is_string(json_object_get(r, "detector")) ? gets_(r, "detector") : "-",
-                *gets_(r, "expected") ? gets_(r, "expected") : "(no scenario)", med, max, first);
+                *gets_(r, "expected") ? gets_(r, "expected") : "(no scenario)", tmed, tmax, med, max,
+                first);
     }
     fprintf(f, "\n");
     clean_lines(f, board, true);

@@ -2,12 +2,14 @@
  * files.  `refstorm mutants` (cli/mutants.c) fills the board; this module only reads it.
  *
  * The scoreboard is one JSON object (the `--json` output, also summary.json):
- *   {"format": 1, "variant": "asan"|"tsan"|"asan+tsan", "seeds": N, "budget_s": B,
+ *   {"format": 1, "variant": "asan"|"tsan"|"asan+tsan", "seeds": N, "trial_budget": B,
  *    "force_bug": NAME|null, "seconds": wall time,
  *    "mutants": [{"name", "variant", "seeds", "detected", "undetected", "not_runnable",
- *                 "detector", "expected", "scenarios", "median_s", "max_s", "trials",
+ *                 "detector", "expected", "scenarios", "median_trials", "max_trials" (trials
+ *                 to the first finding over the detected seeds), "median_s", "max_s" (the same
+ *                 in wall time, for information), "trials" (all trials run),
  *                 "first": {"scenario", "mode", "program_seed", "sched_seed", "verdict",
- *                           "check", "message", "seconds"} | null}, ...],
+ *                           "check", "message", "seconds", "trials"} | null}, ...],
  *    "clean": {"seeds", "findings", "trials", "passed", "not_runnable", "list": [...]},
  *    "unregistered": [names targeted by scenarios but absent from bugs.def],
  *    "ok": bool, "failing": [mutant names not detected, and "clean" if it had findings]} */

@@ -50,11 +50,11 @@ PY
 
 if [ "$variant" = asan ] || [ "$variant" = tsan ]; then
     # one variant's subset, every mutant, nothing runnable needed
-    "$rs" mutants --variant "$variant" --seeds 1 --budget 0.2 --json --quiet >"$work/sub.json" 2>"$work/sub.err"
+    "$rs" mutants --variant "$variant" --seeds 1 --trial-budget 1 --json --quiet >"$work/sub.json" 2>"$work/sub.err"
     rc=$?
     if [ $rc -le 1 ] && msg=$(py "$work/sub.json" \
         "all(r['variant'] == '$variant' for r in b['mutants'])" \
-        "all(k in r for r in b['mutants'] for k in ('name','seeds','detected','detector','median_s','max_s','not_runnable'))" \
+        "all(k in r for r in b['mutants'] for k in ('name','seeds','detected','detector','median_trials','max_trials','median_s','max_s','not_runnable'))" \
         "b['clean']['findings'] == 0 and b['clean']['seeds'] == 1" \
         "b['ok'] == (not b['failing'])" \
         "set(b['failing']) == {r['name'] for r in b['mutants'] if r['detected'] == 0}"); then
@@ -66,7 +66,7 @@ if [ "$variant" = asan ] || [ "$variant" = tsan ]; then
     # the other variant's rows, when its binary is built: together exactly bugs.def
     otherbin="$root/build/$other/refstorm"
     if [ -x "$otherbin" ]; then
-        "$otherbin" mutants --variant "$other" --seeds 1 --budget 0.2 --json --quiet >"$work/o.json" 2>/dev/null
+        "$otherbin" mutants --variant "$other" --seeds 1 --trial-budget 1 --json --quiet >"$work/o.json" 2>/dev/null
         got=$(python3 -c 'import json,sys; print(" ".join(sorted(r["name"] for f in sys.argv[1:] for r in json.load(open(f))["mutants"])))' "$work/sub.json" "$work/o.json" 2>&1)
         if [ "$got " = "$bugs" ]; then ok "the asan and tsan subsets together are exactly runtime/include/rs/bugs.def"; else
             notok "the asan and tsan subsets together are exactly runtime/include/rs/bugs.def" "got:  $got" "want: $bugs"; fi
@@ -74,13 +74,14 @@ if [ "$variant" = asan ] || [ "$variant" = tsan ]; then
         skip "the asan and tsan subsets together are exactly runtime/include/rs/bugs.def" "$otherbin not built"
     fi
     if [ "$variant" = asan ]; then
-        "$rs" mutants --variant asan --only merge-request-lost --seeds 2 --budget 10 --extra-scn "$scn" \
+        "$rs" mutants --variant asan --only merge-request-lost --seeds 2 --trial-budget 200 --extra-scn "$scn" \
             --json --quiet >"$work/mrl.json" 2>"$work/mrl.err"
         rc=$?
         if msg=$(py "$work/mrl.json" \
             "[r['name'] for r in b['mutants']] == ['merge-request-lost']" \
             "rows['merge-request-lost']['detected'] == 2 and rows['merge-request-lost']['detector'] == 'E2'" \
-            "0 < rows['merge-request-lost']['median_s'] <= rows['merge-request-lost']['max_s'] < 10" \
+            "1 <= rows['merge-request-lost']['median_trials'] <= rows['merge-request-lost']['max_trials'] <= 200" \
+            "0 < rows['merge-request-lost']['median_s'] <= rows['merge-request-lost']['max_s']" \
             "rows['merge-request-lost']['first']['check'] == 'E2'" \
             "b['clean']['findings'] == 0 and b['clean']['passed'] >= 6" \
             "b['ok'] is True"); then
@@ -90,7 +91,7 @@ if [ "$variant" = asan ] || [ "$variant" = tsan ]; then
             notok "merge-request-lost detected on a runnable program" "rc=$rc $msg" "$(tail -3 "$work/mrl.err")"
         fi
     else
-        "$rs" mutants --variant tsan --only gc-enabled-racy --seeds 1 --budget 0.2 --extra-scn "$scn" \
+        "$rs" mutants --variant tsan --only gc-enabled-racy --seeds 1 --trial-budget 1 --extra-scn "$scn" \
             --json --quiet >"$work/t.json" 2>"$work/t.err"
         if msg=$(py "$work/t.json" "[r['name'] for r in b['mutants']] == ['gc-enabled-racy']" \
             "b['clean']['findings'] == 0 and b['clean']['passed'] >= 2"); then
@@ -107,7 +108,7 @@ fi
 
 # the gate, once (asan run of this script): a forced mutant must make it fail, naming it
 if [ "$variant" = asan ] && [ -x "$root/build/tsan/refstorm" ]; then
-    RS_GATE_FORCE_BUG=merge-request-lost scripts/gate --seeds 1 --budget 0.2 --extra-scn "$scn" \
+    RS_GATE_FORCE_BUG=merge-request-lost scripts/gate --seeds 1 --trial-budget 1 --extra-scn "$scn" \
         --report-dir "$work/gate" --quiet >"$work/gate.out" 2>"$work/gate.err"
     rc=$?
     last=$(tail -1 "$work/gate.out")
