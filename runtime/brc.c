@@ -24,7 +24,8 @@
 
 static rs_brc_bucket *bucket_of(uintptr_t tid)
 {
-    return &rs_rt.brc_buckets[tid % RS_BRC_NUM_BUCKETS];
+    /* torture: every thread in bucket 0, so registrations and lookups always share a list */
+    return &rs_rt.brc_buckets[rs_rt.opts.torture ? 0 : tid % RS_BRC_NUM_BUCKETS];
 }
 
 /* bucket lock held */
@@ -117,10 +118,15 @@ void rs_brc_register(rs_tstate *ts)
     uintptr_t tid = rs_thread_id();
     ts->brc.tid = tid;
     rs_brc_bucket *b = bucket_of(tid);
-    rs_mutex_lock(&b->mutex);
+    /* mutant: the list is pushed onto without its lock; with 257 buckets and regularly spaced
+     * thread ids no two threads ever share a bucket, so only torture (one bucket) shows it */
+    bool locked = !rs_bug(RS_BUG_BRC_REGISTER_UNLOCKED);
+    if (locked)
+        rs_mutex_lock(&b->mutex);
     ts->brc.bucket_next = b->head;
     b->head = ts;
-    rs_mutex_unlock(&b->mutex);
+    if (locked)
+        rs_mutex_unlock(&b->mutex);
 }
 
 void rs_brc_remove(rs_tstate *ts)

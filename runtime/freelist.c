@@ -27,6 +27,8 @@ static RS_ATOMIC(uintptr_t) *link_word(void *block) { return (RS_ATOMIC(uintptr_
 int rs_freelist_push(rs_freelist *fl, void *block, intptr_t max)
 {
     intptr_t eff = rs_rt.opts.freelists ? max : 0; /* option off ⇒ every max is 0 */
+    if (rs_rt.opts.torture && eff > 1)
+        eff = 1; /* torture: every list full after one block, the overflow path every time */
     bool take;
     if (rs_bug(RS_BUG_FREELIST_DISABLED_CACHES))
         take = fl->size < max; /* mutant: a disabled (-1) or option-off list still caches */

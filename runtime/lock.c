@@ -54,6 +54,9 @@ typedef struct rs_bucket {
 } rs_bucket;
 
 static rs_bucket lot[RS_LOT_BUCKETS];
+/* RS_LOT_BUCKETS - 1, or 0 under torture (every address in bucket 0); set once before the
+ * threads that wait start, like detach_fns */
+static uint64_t lot_mask = RS_LOT_BUCKETS - 1;
 
 /* Set once before the threads that wait start (like rs_hooks_install). */
 static rs_lock_detach_fns detach_fns;
@@ -65,7 +68,7 @@ static rs_bucket *bucket_of(const void *addr)
     uint64_t h = (uint64_t)(uintptr_t)addr;
     h ^= h >> 17;
     h *= UINT64_C(0x9E3779B97F4A7C15);
-    return &lot[(h >> 56) & (RS_LOT_BUCKETS - 1)];
+    return &lot[(h >> 56) & lot_mask];
 }
 
 static void bucket_lock(rs_bucket *b)
@@ -263,6 +266,11 @@ void rs_unpark_all(const void *addr)
         next = w->next;             /* read before the wake: w may vanish after it */
         wake_waiter(w);
     }
+}
+
+void rs_lock_set_torture(bool on)
+{
+    lot_mask = on ? 0 : RS_LOT_BUCKETS - 1;
 }
 
 void rs_lock_set_detach_fns(const rs_lock_detach_fns *fns)

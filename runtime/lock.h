@@ -70,6 +70,9 @@ typedef struct rs_lock_detach_fns {
     void (*reattach)(void *token);
 } rs_lock_detach_fns;
 void rs_lock_set_detach_fns(const rs_lock_detach_fns *fns);
+/* Torture: one parking-lot bucket for every address (rs_options.torture).  Called by runtime
+ * init, before any thread waits. */
+void rs_lock_set_torture(bool on);
 
 int64_t rs_monotonic_ns(void);
 

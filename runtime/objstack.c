@@ -4,6 +4,7 @@
 #include "rs/fatal.h"
 #include "heap.h"
 #include "rs/hooks.h"
+#include "runtime.h"
 #include "tstate.h"
 
 static rs_heap_tld *caller_tld(void)
@@ -17,7 +18,9 @@ static rs_heap_tld *caller_tld(void)
 int rs_objstack_push(rs_objstack *s, rs_object *o)
 {
     rs_objstack_chunk *c = s->head;
-    if (c == NULL || c->n == RS_OBJSTACK_CHUNK_ITEMS) {
+    /* torture: chunks of one item, so every push after the first takes the new-chunk path */
+    size_t cap = rs_rt.opts.torture ? 1 : RS_OBJSTACK_CHUNK_ITEMS;
+    if (c == NULL || c->n == cap) {
         if (rs_fault(RS_FAULT_OBJSTACK_CHUNK))
             return -1;
         rs_objstack_chunk *nc = rs_heap_alloc(caller_tld(), RS_HEAP_MEM, sizeof *nc);

@@ -170,7 +170,8 @@ int64_t rs_qsbr_advance(void)
 int64_t rs_qsbr_deferred_advance(rs_tstate *ts)
 {
     rs_qsbr_rec *r = rec_of(ts);
-    if (++r->deferrals < RS_QSBR_DEFERRED_LIMIT)
+    /* torture: defer at most once before a real advance */
+    if (++r->deferrals < (rs_rt.opts.torture ? 2 : RS_QSBR_DEFERRED_LIMIT))
         /* acquire: pairs with the seq_cst add of rs_qsbr_advance */
         return rs_atomic_load_acquire_i64(&rs_rt.qsbr.wr_seq) + RS_QSBR_INCR;
     r->deferrals = 0;

@@ -61,6 +61,7 @@ int rs_runtime_init(const rs_options *opts)
         rs_options_default(&rs_rt.opts);
     static const rs_lock_detach_fns fns = {lock_detach, lock_reattach};
     rs_lock_set_detach_fns(&fns);
+    rs_lock_set_torture(rs_rt.opts.torture);
     rs_heap_runtime_init();
     rs_heap_reset_folded_blocks();
     rs_gc_init(); /* gc: enabled flag and thresholds from the options */

@@ -75,7 +75,8 @@ static program *scn_gen_bind_race(uint64_t seed, const scenario_params *sp)
 const scenario scn_bind_race = {
     .name = "bind-race",
     .property = "early/late/attach threads bind while others stop the world and collect; walks skip half-built heaps (G6, S1)",
-    SCENARIO_TARGETS({"bind-heap-visible-early", SCN_INV | SCN_TSAN | SCN_ASAN}),
+    SCENARIO_TARGETS({"bind-heap-visible-early", SCN_INV | SCN_TSAN | SCN_ASAN},
+                     {"brc-register-unlocked", SCN_TSAN}),
     .default_threads = SCENARIO_DEFAULT_THREADS,
     .gen = scn_gen_bind_race,
 };

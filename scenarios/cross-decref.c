@@ -76,7 +76,7 @@ static program *scn_gen_cross_decref(uint64_t seed, const scenario_params *sp)
 const scenario scn_cross_decref = {
     .name = "cross-decref",
     .property = "a merge-queue flood: queued objects flag their owner (E2), each queueing's +1 is taken back by the merge (RT), no leak",
-    SCENARIO_TARGETS({"reftotal-queue-unaccounted", SCN_RT | SCN_LEAK}, {"merge-request-lost", SCN_INV | SCN_CTR}, {"reftotal-racy", SCN_TSAN | SCN_RT}),
+    SCENARIO_TARGETS({"reftotal-queue-unaccounted", SCN_RT | SCN_LEAK}, {"merge-request-lost", SCN_INV | SCN_CTR}, {"reftotal-racy", SCN_TSAN | SCN_RT}, {"brc-register-unlocked", SCN_TSAN}),
     .default_threads = SCENARIO_DEFAULT_THREADS,
     .gen = scn_gen_cross_decref,
 };

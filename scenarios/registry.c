@@ -100,7 +100,12 @@ program *scenario_generate(const scenario *s, uint64_t seed, const scenario_para
     scenario_params r;
     if (!s || scenario_params_resolve(s, p, &r) < 0)
         return NULL;
-    return s->gen(seed, &r);
+    program *prog = s->gen(seed, &r);
+    /* every scenario runs half its trials (odd scheduler seeds) under torture: one BRC and
+     * parking-lot bucket, one-item chunks and freelists (rs_options.torture) */
+    if (prog)
+        prog->opt.torture = PROG_TORTURE_MIXED;
+    return prog;
 }
 
 void scenario_program_free(program *p)

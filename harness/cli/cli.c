@@ -87,6 +87,9 @@ const cli_flag cli_flags[] = {
      "mutants: leave this mutant on in every run, the clean row included (proves a gate fails)"},
     {"only", "NAME", CLI_STR, MUT, false, F(only), 0, 0,
      "mutants: score only this mutant (the clean row still runs every scenario)"},
+    {"torture", "T", CLI_STR, MUT, false, F(torture), 0, 0,
+     "mutants: run the generated programs with torture T (off, on or mixed) instead of their own "
+     "(mixed: odd scheduler seeds; see `option torture` in docs/scn.md)"},
     {"report-dir", "DIR", CLI_STR, C(CLI_CMD_RUN) | MUT, false, F(report_dir), 0, 0,
      "where findings go: DIR/<run-id>/<finding-id>/ (default reports); mutants: where "
      "summary.md, summary.json and junit.xml go (none unless given)"},

@@ -171,6 +171,8 @@ static const char *scn_for(board_run *b, const scenario *sc, int seed, char *pat
         return NULL;
     }
     p->opt.timeout_ms = MUT_TIMEOUT_MS;
+    if (b->o->torture) /* validated by cmd_mutants */
+        prog_torture_parse(b->o->torture, strlen(b->o->torture), &p->opt.torture);
     size_t len = 0;
     char *text = scn_print_to_buffer(p, &len);
     scenario_program_free(p);
@@ -467,6 +469,7 @@ static json_t *board_new(const cli_opts *o, const char *variant)
     json_object_set_new(j, "trial_budget", json_integer((json_int_t)o->trial_budget));
     json_object_set_new(j, "force_bug", o->force_bug ? json_string(o->force_bug) : json_null());
     json_object_set_new(j, "only", o->only ? json_string(o->only) : json_null());
+    json_object_set_new(j, "torture", o->torture ? json_string(o->torture) : json_null());
     json_object_set_new(j, "extra_scn", o->extra_scn ? json_string(o->extra_scn) : json_null());
     json_object_set_new(j, "unregistered", unregistered());
     return j;
@@ -575,6 +578,10 @@ static int start_child(const cli_opts *o, child *c)
     }
     if (o->quiet)
         argv[k++] = "--quiet";
+    if (o->torture) {
+        argv[k++] = "--torture";
+        argv[k++] = o->torture;
+    }
     if (cli_given(o, "mode")) {
         argv[k++] = "--mode";
         argv[k++] = mode_name(o->mode);
@@ -662,6 +669,11 @@ int cmd_mutants(const cli_opts *o, const char *argv0)
                     i ? "only" : "force-bug", names[i]);
             return EXIT_USAGE;
         }
+    prog_torture tt;
+    if (o->torture && prog_torture_parse(o->torture, strlen(o->torture), &tt) < 0) {
+        fprintf(stderr, "refstorm: --torture: expected off, on or mixed, got '%s'\n", o->torture);
+        return EXIT_USAGE;
+    }
     if (o->extra_scn && access(o->extra_scn, R_OK) != 0) {
         fprintf(stderr, "refstorm: --extra-scn %s: %s\n", o->extra_scn, strerror(errno));
         return EXIT_USAGE;

@@ -186,6 +186,7 @@ static int exec_prepare(exec_trial *tr, const exec_config *cfg, exec_setup *su,
     for (int i = 0; i < 3; i++)
         o.gc_threshold[i] = p->opt.gc_threshold[i];
     o.trash_depth = (int)p->opt.trash_depth;
+    o.torture = prog_torture_for(p->opt.torture, cfg->seed);
     if (rs_runtime_init(&o) < 0) {
         snprintf(res->message, sizeof res->message, "rs_runtime_init failed");
         return -1;

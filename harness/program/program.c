@@ -198,6 +198,29 @@ const char *prog_start_name(prog_start s)
     return s == PROG_START_AUTO ? "auto" : s == PROG_START_SPAWN ? "spawn" : "?";
 }
 
+const char *prog_torture_name(prog_torture t)
+{
+    static const char *const names[] = {"off", "on", "mixed"};
+    return (unsigned)t < 3 ? names[t] : "?";
+}
+
+int prog_torture_parse(const char *s, size_t len, prog_torture *out)
+{
+    for (int k = PROG_TORTURE_OFF; k <= PROG_TORTURE_MIXED; k++) {
+        const char *w = prog_torture_name((prog_torture)k);
+        if (strlen(w) == len && memcmp(w, s, len) == 0) {
+            *out = (prog_torture)k;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+bool prog_torture_for(prog_torture t, uint64_t seed)
+{
+    return t == PROG_TORTURE_ON || (t == PROG_TORTURE_MIXED && (seed & 1));
+}
+
 /* ---- text and word checks ------------------------------------------------------------- */
 
 long prog_text_check(const char *s, size_t len, bool allow_newline, const char **why)

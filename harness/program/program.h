@@ -135,9 +135,18 @@ typedef struct prog_thread {
     uint16_t col;
 } prog_thread;
 
+/* Torture (rs_options.torture): off, on, or on in the trials whose scheduler seed is odd. */
+typedef enum prog_torture { PROG_TORTURE_OFF, PROG_TORTURE_ON, PROG_TORTURE_MIXED } prog_torture;
+const char *prog_torture_name(prog_torture t);
+/* "off", "on" or "mixed" (len bytes of s) -> *out; -1 if none */
+int prog_torture_parse(const char *s, size_t len, prog_torture *out);
+/* The torture setting of one trial run with scheduler seed `seed`. */
+bool prog_torture_for(prog_torture t, uint64_t seed);
+
 typedef struct prog_options {
     /* runtime options (model.md §0.3) */
     bool immortalize_deferred, freelists, gc_enabled, validate;
+    prog_torture torture; /* `option torture off|on|mixed`, default off */
     uint32_t gc_threshold[3];
     uint32_t trash_depth;
     /* harness options */

@@ -26,6 +26,11 @@ typedef struct rs_options {
     int64_t gc_threshold[3];     /* (2000, 10, 10) */
     int trash_depth;             /* 50 */
     bool validate;               /* run validators at GC entry and between phases */
+    /* Torture (model.md §13): shrink every table and batch to its minimum so that collision,
+     * overflow and boundary paths run on every use: one BRC bucket, one parking-lot bucket,
+     * object-stack chunks of one item, freelists of at most one block, a QSBR deferral
+     * limit of 2.  Behaviour stays correct; only the paths taken change.  Default off. */
+    bool torture;
 } rs_options;
 
 void rs_options_default(rs_options *o);
