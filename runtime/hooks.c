@@ -1,4 +1,6 @@
 /* hooks.c — the hook table and its defaults (futex blocking, no faults, no schedule). */
+/* never preempted inside: its spin locks and the hook table itself (rs/atomic.h) */
+#define RS_NO_AUTO_POINTS
 #include "rs/hooks.h"
 
 #include <errno.h>

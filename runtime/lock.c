@@ -24,6 +24,8 @@
  * thread is handed the lock once it has waited 1 ms in all.  A DETACH wait calls the installed detach function after the
  * waiter is queued and the bucket lock released, and reattach(token) once the wait is over
  * (only when detach returned a non-NULL token: NULL means nothing was detached). */
+/* never preempted inside: its spin locks and the hook table itself (rs/atomic.h) */
+#define RS_NO_AUTO_POINTS
 #include "lock.h"
 
 #include <sched.h>

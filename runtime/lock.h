@@ -76,4 +76,17 @@ void rs_lock_set_torture(bool on);
 
 int64_t rs_monotonic_ns(void);
 
+/* Automatic schedule points at every lock operation, at the caller's site (see rs/atomic.h);
+ * lock.c itself defines RS_NO_AUTO_POINTS, so its spin loops are never preempted. */
+#if defined(RS_AUTO_POINTS) && defined(RS_RUNTIME_INTERNAL) && !defined(RS_NO_AUTO_POINTS)
+#define rs_mutex_lock(m) (rs_auto_point(RS__SITE("mutex lock")), (rs_mutex_lock)(m))
+#define rs_mutex_lock_flags(m, f)                                                        \
+    (rs_auto_point(RS__SITE("mutex lock")), (rs_mutex_lock_flags)((m), (f)))
+#define rs_mutex_trylock(m) (rs_auto_point(RS__SITE("mutex trylock")), (rs_mutex_trylock)(m))
+#define rs_mutex_unlock(m) ((rs_mutex_unlock)(m), rs_auto_point(RS__SITE("mutex unlock")))
+#define rs_event_set(e) ((rs_event_set)(e), rs_auto_point(RS__SITE("event set")))
+#define rs_event_wait(e, t, f)                                                           \
+    (rs_auto_point(RS__SITE("event wait")), (rs_event_wait)((e), (t), (f)))
+#endif
+
 #endif

@@ -90,6 +90,9 @@ const cli_flag cli_flags[] = {
     {"torture", "T", CLI_STR, MUT, false, F(torture), 0, 0,
      "mutants: run the generated programs with torture T (off, on or mixed) instead of their own "
      "(mixed: odd scheduler seeds; see `option torture` in docs/scn.md)"},
+    {"points", "P", CLI_STR, MUT, false, F(points), 0, 0,
+     "mutants: schedule points of the generated programs: named (only the RS_SCHED points) or "
+     "all (every synchronising operation of the runtime too: `option auto_points on`)"},
     {"report-dir", "DIR", CLI_STR, C(CLI_CMD_RUN) | MUT, false, F(report_dir), 0, 0,
      "where findings go: DIR/<run-id>/<finding-id>/ (default reports); mutants: where "
      "summary.md, summary.json and junit.xml go (none unless given)"},

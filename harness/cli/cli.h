@@ -65,6 +65,7 @@ typedef struct cli_opts {
     const char *extra_scn;    /* mutants: a .scn run as one more scenario of every row */
     const char *only;         /* mutants: the one mutant to run (NULL: all) */
     const char *torture;      /* mutants: off|on|mixed for the generated programs (NULL: theirs) */
+    const char *points;       /* mutants: named|all for the generated programs (NULL: theirs) */
     int64_t tries;            /* shrink: trials per candidate (0: 1 in pct, 5 otherwise) */
     const char *out;          /* shrink: where the minimized .scn goes (NULL: the default) */
     bool set[64];             /* set[i]: flag i of cli_flags was given */

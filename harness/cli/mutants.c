@@ -171,6 +171,8 @@ static const char *scn_for(board_run *b, const scenario *sc, int seed, char *pat
         return NULL;
     }
     p->opt.timeout_ms = MUT_TIMEOUT_MS;
+    if (b->o->points) /* validated by cmd_mutants */
+        p->opt.auto_points = strcmp(b->o->points, "all") == 0;
     if (b->o->torture) /* validated by cmd_mutants */
         prog_torture_parse(b->o->torture, strlen(b->o->torture), &p->opt.torture);
     size_t len = 0;
@@ -470,6 +472,7 @@ static json_t *board_new(const cli_opts *o, const char *variant)
     json_object_set_new(j, "force_bug", o->force_bug ? json_string(o->force_bug) : json_null());
     json_object_set_new(j, "only", o->only ? json_string(o->only) : json_null());
     json_object_set_new(j, "torture", o->torture ? json_string(o->torture) : json_null());
+    json_object_set_new(j, "points", o->points ? json_string(o->points) : json_null());
     json_object_set_new(j, "extra_scn", o->extra_scn ? json_string(o->extra_scn) : json_null());
     json_object_set_new(j, "unregistered", unregistered());
     return j;
@@ -557,7 +560,7 @@ static int start_child(const cli_opts *o, child *c)
     char seeds[32], budget[32];
     snprintf(seeds, sizeof seeds, "%" PRId64, o->seeds);
     snprintf(budget, sizeof budget, "%" PRIu64, o->trial_budget);
-    const char *argv[24] = {c->exe, "mutants", "--variant", c->variant, "--json", "--seeds",
+    const char *argv[32] = {c->exe, "mutants", "--variant", c->variant, "--json", "--seeds",
                             seeds, "--trial-budget", budget};
     int k = 9;
     if (o->force_bug) {
@@ -581,6 +584,10 @@ static int start_child(const cli_opts *o, child *c)
     if (o->torture) {
         argv[k++] = "--torture";
         argv[k++] = o->torture;
+    }
+    if (o->points) {
+        argv[k++] = "--points";
+        argv[k++] = o->points;
     }
     if (cli_given(o, "mode")) {
         argv[k++] = "--mode";
@@ -672,6 +679,10 @@ int cmd_mutants(const cli_opts *o, const char *argv0)
     prog_torture tt;
     if (o->torture && prog_torture_parse(o->torture, strlen(o->torture), &tt) < 0) {
         fprintf(stderr, "refstorm: --torture: expected off, on or mixed, got '%s'\n", o->torture);
+        return EXIT_USAGE;
+    }
+    if (o->points && strcmp(o->points, "named") != 0 && strcmp(o->points, "all") != 0) {
+        fprintf(stderr, "refstorm: --points: expected named or all, got '%s'\n", o->points);
         return EXIT_USAGE;
     }
     if (o->extra_scn && access(o->extra_scn, R_OK) != 0) {

@@ -401,7 +401,8 @@ static bool options_equal(const prog_options *a, const prog_options *b)
         && a->gc_enabled == b->gc_enabled && a->validate == b->validate
         && memcmp(a->gc_threshold, b->gc_threshold, sizeof a->gc_threshold) == 0
         && a->trash_depth == b->trash_depth && a->seed == b->seed
-        && a->check_rate == b->check_rate && a->timeout_ms == b->timeout_ms;
+        && a->check_rate == b->check_rate && a->timeout_ms == b->timeout_ms
+        && a->torture == b->torture && a->auto_points == b->auto_points;
 }
 
 static bool op_equal(const prog_op *a, const prog_op *b)

@@ -147,6 +147,9 @@ typedef struct prog_options {
     /* runtime options (model.md §0.3) */
     bool immortalize_deferred, freelists, gc_enabled, validate;
     prog_torture torture; /* `option torture off|on|mixed`, default off */
+    /* `option auto_points on|off`, default off: the schedulers also act at every automatic
+     * schedule point (each synchronising operation of the runtime; asan/tsan/debug builds) */
+    bool auto_points;
     uint32_t gc_threshold[3];
     uint32_t trash_depth;
     /* harness options */

@@ -42,7 +42,8 @@ typedef struct tok {
 
 /* The options that may appear once each in a header; index into parser.seen. */
 enum { H_NAME, H_SEED, H_CHECK_RATE, H_TIMEOUT, H_OPT_IMM, H_OPT_FREELISTS, H_OPT_GC_ENABLED,
-       H_OPT_GC_THRESHOLD, H_OPT_TRASH_DEPTH, H_OPT_VALIDATE, H_OPT_TORTURE, H__COUNT };
+       H_OPT_GC_THRESHOLD, H_OPT_TRASH_DEPTH, H_OPT_VALIDATE, H_OPT_TORTURE,
+       H_OPT_AUTO_POINTS, H__COUNT };
 
 typedef struct parser {
     program *p;
@@ -240,7 +241,7 @@ static int header_option(parser *ps)
         {"immortalize_deferred", H_OPT_IMM}, {"freelists", H_OPT_FREELISTS},
         {"gc_enabled", H_OPT_GC_ENABLED}, {"gc_threshold", H_OPT_GC_THRESHOLD},
         {"trash_depth", H_OPT_TRASH_DEPTH}, {"validate", H_OPT_VALIDATE},
-        {"torture", H_OPT_TORTURE}};
+        {"torture", H_OPT_TORTURE}, {"auto_points", H_OPT_AUTO_POINTS}};
     int item = -1;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (word_is(&t, names[i].name))
@@ -254,6 +255,7 @@ static int header_option(parser *ps)
     case H_OPT_FREELISTS: return read_onoff(ps, &o->freelists, "on|off");
     case H_OPT_GC_ENABLED: return read_onoff(ps, &o->gc_enabled, "on|off");
     case H_OPT_VALIDATE: return read_onoff(ps, &o->validate, "on|off");
+    case H_OPT_AUTO_POINTS: return read_onoff(ps, &o->auto_points, "on|off");
     case H_OPT_TORTURE: {
         if (need(ps, &t, "off|on|mixed") < 0)
             return -1;
@@ -710,6 +712,8 @@ int scn_print(const program *p, FILE *f)
     fprintf(f, "option validate %s\n", o->validate ? "on" : "off");
     if (o->torture != PROG_TORTURE_OFF) /* absent means off: older texts print unchanged */
         fprintf(f, "option torture %s\n", prog_torture_name(o->torture));
+    if (o->auto_points) /* likewise: printed only when on */
+        fprintf(f, "option auto_points on\n");
     for (uint32_t i = 0; i < p->nbugs; i++)
         fprintf(f, "bug %s\n", p->bugs[i]);
     for (uint32_t t = 0; t < p->nthreads && t < PROG_MAX_THREADS; t++) {

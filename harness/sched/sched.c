@@ -40,6 +40,10 @@ static int sched_params_normalise(sched_params *p)
         p->chaos_permille = SCHED_CHAOS_DEFAULT_PERMILLE;
     if (p->chaos_permille > 1000)
         p->chaos_permille = 1000;
+    if (p->chaos_site_permille == 0)
+        p->chaos_site_permille = SCHED_CHAOS_DEFAULT_SITE_PERMILLE;
+    if (p->chaos_site_permille > 1000)
+        p->chaos_site_permille = 1000;
     if (p->chaos_max_delay_ns == 0)
         p->chaos_max_delay_ns = SCHED_CHAOS_DEFAULT_MAX_NS;
     if (p->chaos_max_delay_ns > SCHED_CHAOS_LIMIT_NS)

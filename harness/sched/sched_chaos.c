@@ -78,21 +78,34 @@ static void chaos_act(sched_chaos_decision d)
     }
 }
 
-static void chaos_sched_point(void *ctx, const char *name)
+static void chaos_point(chaos *c, unsigned permille, unsigned max_ns)
 {
-    (void)name;
-    chaos *c = ctx;
     int idx = sched_self_index(&c->base);
     if (idx < 0)
         return; /* not a program thread: the executor between trials */
     chaos_thread *t = &c->t[idx];
-    sched_chaos_decision d =
-        sched_chaos_decide(&t->r, c->base.p.chaos_permille, c->base.p.chaos_max_delay_ns);
+    sched_chaos_decision d = sched_chaos_decide(&t->r, permille, max_ns);
     /* FNV-1a style fold of (action, ns) */
     t->fingerprint = (t->fingerprint ^ ((uint64_t)d.action << 32 | d.ns)) * 0x100000001b3ull;
     if (d.action != SCHED_CHAOS_NONE)
         t->perturbations++;
     chaos_act(d);
+}
+
+static void chaos_sched_point(void *ctx, const char *name)
+{
+    (void)name;
+    chaos *c = ctx;
+    chaos_point(c, c->base.p.chaos_permille, c->base.p.chaos_max_delay_ns);
+}
+
+static void chaos_site_point(void *ctx, const rs_site *site)
+{
+    (void)site;
+    chaos *c = ctx;
+    /* automatic points are many (hundreds per op): rarer and shorter perturbations keep a
+     * trial within a few times its named-points cost */
+    chaos_point(c, c->base.p.chaos_site_permille, SCHED_CHAOS_SITE_MAX_NS);
 }
 
 static sched *chaos_create(const sched_params *p)
@@ -124,8 +137,8 @@ static void chaos_destroy(sched *s)
 
 static void chaos_fill_hooks(sched *s, rs_hooks *h)
 {
-    (void)s;
     h->sched_point = chaos_sched_point;
+    h->site_point = s->p.auto_points ? chaos_site_point : NULL;
     h->wait = NULL;
     h->wake = NULL;
 }

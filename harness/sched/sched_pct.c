@@ -353,6 +353,17 @@ static PCT_NOTSAN void pct_sched_point(void *ctx, const char *name)
     pct_switch(p, me, next, true);
 }
 
+/* An automatic point is a decision like a named one; the trace names it by its site. */
+static PCT_NOTSAN void pct_site_point(void *ctx, const rs_site *site)
+{
+    pct *p = ctx;
+    int me = sched_self_index(&p->base);
+    if (me < 0)
+        return;
+    int next = pct_decide(p, me, site->where);
+    pct_switch(p, me, next, true);
+}
+
 static PCT_NOTSAN int pct_wait(void *ctx, uint32_t *addr, uint32_t expected, int64_t timeout_ns)
 {
     pct *p = ctx;
@@ -585,8 +596,8 @@ static PCT_NOTSAN void pct_collect(sched *s)
 
 static void pct_fill_hooks(sched *s, rs_hooks *h)
 {
-    (void)s;
     h->sched_point = pct_sched_point;
+    h->site_point = s->p.auto_points ? pct_site_point : NULL;
     h->wait = pct_wait;
     h->wake = pct_wake;
 }

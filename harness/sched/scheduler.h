@@ -57,6 +57,8 @@ typedef struct sched sched;
 #define SCHED_PCT_DEFAULT_DEPTH 3
 #define SCHED_PCT_DEFAULT_STEPS 2000
 #define SCHED_CHAOS_DEFAULT_PERMILLE 100
+#define SCHED_CHAOS_DEFAULT_SITE_PERMILLE 1
+#define SCHED_CHAOS_SITE_MAX_NS 5000u /* bound on one delay at an automatic point */
 #define SCHED_CHAOS_DEFAULT_MAX_NS 50000u
 #define SCHED_CHAOS_LIMIT_NS 1000000u /* chaos_max_delay_ns is clamped to this */
 
@@ -83,8 +85,13 @@ typedef struct sched_params {
     int pin_cpu;               /* CPU for all program threads (0 by default), or SCHED_CPU_* */
     const sched_switch *replay_trace; /* force these switches (NULL: pure PCT) */
     size_t replay_len;
+    /* automatic points (rs/atomic.h, asan/tsan/debug builds): true ⇒ pct takes a decision and
+     * chaos may perturb at every synchronising operation of the runtime, not only at the
+     * named points */
+    bool auto_points;
     /* chaos */
     unsigned chaos_permille;   /* chance of a perturbation at a schedule point; 0 ⇒ 100 */
+    unsigned chaos_site_permille; /* the same at an automatic point; 0 ⇒ 1 (there are many) */
     unsigned chaos_max_delay_ns; /* bound on one busy delay or sleep; 0 ⇒ 50 µs */
     /* forwarded as the hook table's fault hook (the table has one ctx, so the scheduler owns
      * the table and calls the fault injector through this) */

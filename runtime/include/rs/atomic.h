@@ -92,4 +92,24 @@ static inline void rs_atomic_fence_seq_cst(void) { atomic_thread_fence(memory_or
 /* Compiler-only barrier (emits no instruction): keeps benchmarks' loops honest. */
 static inline void rs_compiler_barrier(void) { atomic_signal_fence(memory_order_seq_cst); }
 
+/* Automatic schedule points (model.md §13).  When the runtime is compiled with RS_AUTO_POINTS
+ * (every variant but release; scripts/gen-build), every operation above, in every runtime
+ * file, first passes rs_auto_point() with a static record of its call site, so that a
+ * scheduler may preempt the thread between any two synchronising operations, not only at
+ * the named RS_SCHED points.  A file that must not be preempted inside (the parking lot's
+ * spin locks, the hook table itself) defines RS_NO_AUTO_POINTS before its first include.
+ * Code outside runtime/ never has them: the harness's own atomics stay plain. */
+#if defined(RS_AUTO_POINTS) && defined(RS_RUNTIME_INTERNAL) && !defined(RS_NO_AUTO_POINTS)
+#include "rs/hooks.h"
+#define RS__POINT_STR2(x) #x
+#define RS__POINT_STR(x) RS__POINT_STR2(x)
+/* a pointer to this call site's static record: "runtime/heap.c:536 store release", function */
+#define RS__SITE(op)                                                                     \
+    ({ static const rs_site rs__site_ = {__FILE__ ":" RS__POINT_STR(__LINE__) " " op,    \
+                                         __func__};                                      \
+       &rs__site_; })
+#define RS__POINT_CALL(op, fn, ...) (rs_auto_point(RS__SITE(op)), (fn)(__VA_ARGS__))
+#include "rs/atomic_points.h"
+#endif
+
 #endif /* RS_ATOMIC_H */

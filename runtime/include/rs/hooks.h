@@ -30,10 +30,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* An automatic schedule point's call site (rs/atomic.h): where = "file:line operation",
+ * a string literal; func = the enclosing function. */
+typedef struct rs_site {
+    const char *where;
+    const char *func;
+} rs_site;
+
 typedef struct rs_hooks {
     void *ctx;
     /* a named critical window; may yield, sleep or switch threads */
     void (*sched_point)(void *ctx, const char *name);
+    /* an automatic point: just before a synchronising operation at `site` (RS_AUTO_POINTS
+     * builds only); may yield, sleep or switch threads; NULL: nothing happens */
+    void (*site_point)(void *ctx, const rs_site *site);
     /* futex-like blocking, see above */
     int (*wait)(void *ctx, uint32_t *addr, uint32_t expected, int64_t timeout_ns);
     void (*wake)(void *ctx, uint32_t *addr, int n);
@@ -61,6 +71,12 @@ static inline void rs_sched_point(const char *name)
         rs_hooks_active.sched_point(rs_hooks_active.ctx, name);
 }
 #define RS_SCHED(name) rs_sched_point(name)
+
+static inline void rs_auto_point(const rs_site *site)
+{
+    if (rs_hooks_active.site_point)
+        rs_hooks_active.site_point(rs_hooks_active.ctx, site);
+}
 
 typedef enum rs_fault_site {
 #define RS_FAULT(id, name, desc) RS_FAULT_##id,
