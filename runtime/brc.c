@@ -56,6 +56,13 @@ void rs_brc_queue(rs_object *o)
     rs_brc_bucket *b = bucket_of(t);
     rs_mutex_lock(&b->mutex);
     rs_tstate *owner = find_in_bucket(b, t);
+    if (rs_bug(RS_BUG_BRC_QUEUE_TAKES_HEAD_LOCK)) {
+        /* mutant: HEAD_LOCK under a bucket lock, the reverse of thread exit's order (HEAD_LOCK,
+         * then the bucket); a deadlock needs both at the same instant, the witness sees the
+         * cycle in any run that takes both paths */
+        rs_head_lock();
+        rs_head_unlock();
+    }
     RS_SCHED("brc.queue.after_lookup");
     if (owner == NULL) {
         /* the owner exited: its local count is final, merge on its behalf */

@@ -21,6 +21,7 @@
  * and the unused tail of every page are poisoned; in the debug variant the poisoned part of
  * a free block is filled with a pattern that is checked again when the block is reused. */
 #include "heap.h"
+#include "witness.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -507,6 +508,7 @@ uintptr_t rs_heap_page_owner(const void *block)
 
 void rs_heap_runtime_init(void)
 {
+    rs_witness_name_range(RS_LC_POOL, &pool.lock, sizeof pool.lock);
     /* the size-class table is data: check it keeps its promise once per runtime */
     for (int c = 1; c < RS_SIZE_CLASSES; c++)
         RS_ASSERT(class_size[c] > class_size[c - 1] && class_size[c] % RS_BLOCK_ALIGN == 0);

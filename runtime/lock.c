@@ -27,6 +27,7 @@
 /* never preempted inside: its spin locks and the hook table itself (rs/atomic.h) */
 #define RS_NO_AUTO_POINTS
 #include "lock.h"
+#include "witness.h"
 
 #include <sched.h>
 #include <stddef.h>
@@ -287,13 +288,23 @@ void rs_lock_set_detach_fns(const rs_lock_detach_fns *fns)
 
 #define RS_MUTEX_HANDOFF ((void *)1)   /* arg a waiter receives when handed the lock */
 
+#ifdef RS_LOCK_WITNESS
+#define WITNESS_ACQUIRED(m, try) rs_witness_acquired((m), (try))
+#define WITNESS_RELEASED(m) rs_witness_released(m)
+#else
+#define WITNESS_ACQUIRED(m, try) ((void)0)
+#define WITNESS_RELEASED(m) ((void)0)
+#endif
+
 bool rs_mutex_trylock(rs_mutex *m)
 {
     uint8_t v = rs_atomic_load_relaxed_u8(&m->v);
     while (!(v & RS_MUTEX_LOCKED)) {
         /* acquire: pairs with the release store/CAS of the previous unlock */
-        if (rs_atomic_cas_acquire_u8(&m->v, &v, (uint8_t)(v | RS_MUTEX_LOCKED)))
+        if (rs_atomic_cas_acquire_u8(&m->v, &v, (uint8_t)(v | RS_MUTEX_LOCKED))) {
+            WITNESS_ACQUIRED(m, true);
             return true;
+        }
     }
     return false;
 }
@@ -340,9 +351,9 @@ void rs_mutex_lock_flags(rs_mutex *m, rs_lock_flags f)
 {
     uint8_t v = 0;
     /* acquire: pairs with the release store/CAS of the previous unlock */
-    if (rs_atomic_cas_acquire_u8(&m->v, &v, RS_MUTEX_LOCKED))
-        return;
-    mutex_lock_slow(m, f);
+    if (!rs_atomic_cas_acquire_u8(&m->v, &v, RS_MUTEX_LOCKED))
+        mutex_lock_slow(m, f);
+    WITNESS_ACQUIRED(m, false);
 }
 
 void rs_mutex_lock(rs_mutex *m) { rs_mutex_lock_flags(m, RS_LOCK_DONT_DETACH); }
@@ -369,6 +380,7 @@ static void mutex_unpark_cb(void *fn_arg, void **waiter_arg_slot, int64_t park_s
 
 void rs_mutex_unlock(rs_mutex *m)
 {
+    WITNESS_RELEASED(m);
     uint8_t v = RS_MUTEX_LOCKED;
     /* release: pairs with the acquire CAS of the next locker */
     if (rs_atomic_cas_release_u8(&m->v, &v, 0))

@@ -140,6 +140,8 @@ extern rs_type rs_weakref_type;
 /* Destructor step: clear every weakref to `referent`, then run the callbacks of those that
  * have one and are still alive (try_incref), outside the lock. */
 void rs_weakrefs_clear_dealloc(rs_object *referent);
+/* runtime init: names the weakref stripes' mutexes for the lock-order witness */
+void rs_weakref_runtime_init(void);
 /* For the GC (phase 1 step 7, under STW): clear every weakref to `referent`; each one with a
  * callback is passed to found(wr, arg) (under the bucket lock: found must not touch
  * weakrefs).  Returns how many were cleared. */

@@ -2,12 +2,14 @@
  *
  * Shutdown (rs_runtime_fini, model.md §4 steps 1–11) lives in lifecycle.c. */
 #include "runtime.h"
+#include "witness.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "rs/fatal.h"
 #include "heap.h"
+#include "objects.h"
 #include "rs/hooks.h"
 
 rs_runtime rs_rt;
@@ -62,6 +64,8 @@ int rs_runtime_init(const rs_options *opts)
     static const rs_lock_detach_fns fns = {lock_detach, lock_reattach};
     rs_lock_set_detach_fns(&fns);
     rs_lock_set_torture(rs_rt.opts.torture);
+    rs_witness_reset();
+    rs_weakref_runtime_init();
     rs_heap_runtime_init();
     rs_heap_reset_folded_blocks();
     rs_gc_init(); /* gc: enabled flag and thresholds from the options */

@@ -21,6 +21,7 @@
 #include "rs/fatal.h"
 #include "heap.h"
 #include "runtime.h"
+#include "witness.h"
 
 #define WR_BUCKETS 256
 
@@ -30,6 +31,11 @@ typedef struct wr_bucket {
 } wr_bucket;
 
 static wr_bucket wr_table[WR_BUCKETS];
+
+void rs_weakref_runtime_init(void)
+{
+    rs_witness_name_range(RS_LC_WEAKREF, wr_table, sizeof wr_table);
+}
 
 static wr_bucket *bucket_of(const void *referent)
 {

@@ -76,7 +76,8 @@ static program *scn_gen_cross_decref(uint64_t seed, const scenario_params *sp)
 const scenario scn_cross_decref = {
     .name = "cross-decref",
     .property = "a merge-queue flood: queued objects flag their owner (E2), each queueing's +1 is taken back by the merge (RT), no leak",
-    SCENARIO_TARGETS({"reftotal-queue-unaccounted", SCN_RT | SCN_LEAK}, {"merge-request-lost", SCN_INV | SCN_CTR}, {"reftotal-racy", SCN_TSAN | SCN_RT}, {"brc-register-unlocked", SCN_TSAN}),
+    SCENARIO_TARGETS({"reftotal-queue-unaccounted", SCN_RT | SCN_LEAK}, {"merge-request-lost", SCN_INV | SCN_CTR}, {"reftotal-racy", SCN_TSAN | SCN_RT}, {"brc-register-unlocked", SCN_TSAN},
+                     {"brc-queue-takes-head-lock", SCN_INV}),
     .default_threads = SCENARIO_DEFAULT_THREADS,
     .gen = scn_gen_cross_decref,
 };

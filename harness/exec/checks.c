@@ -89,3 +89,12 @@ void exec_check_leaks(exec_trial *tr, exec_result *res)
                   "mailboxes: %ld references, %ld objects)",
                   (long)tr->leaks.reftotal, (long)tr->leaks.blocks, (long)refs, (long)distinct);
 }
+
+void exec_check_lock_order(exec_trial *tr)
+{
+    char cycle[256], edges[512];
+    if (!rs_debug_lock_order(cycle, sizeof cycle))
+        return;
+    rs_debug_lock_order_edges(edges, sizeof edges);
+    exec_fail(tr, VERDICT_INVARIANT, "LO", -1, -1, "%s (order graph: %s)", cycle, edges);
+}

@@ -244,6 +244,8 @@ bool exec_check_now(exec_thread *t, int64_t index);
 /* Leak accounting after rs_runtime_fini: expected orphans (registers of shut-out threads and
  * mailboxes) against the figures; records VERDICT_LEAK if they differ. */
 void exec_check_leaks(exec_trial *tr, exec_result *res);
+/* LO: the runtime's lock-order witness saw a cycle during the trial (a potential deadlock) */
+void exec_check_lock_order(exec_trial *tr);
 
 /* ---- watchdog.c ---- */
 #define EXEC_T0_STW_EVERY 8  /* with check_rate > 0, t0 makes a STW point after every 8th op */

@@ -244,6 +244,7 @@ static void exec_collect(exec_trial *tr, exec_result *res)
 {
     res->ops_run = rs_atomic_load_relaxed_u64(&tr->ops_run);
     exec_check_leaks(tr, res);
+    exec_check_lock_order(tr);
     if (sched_deadlocked(tr->s))
         exec_fail(tr, VERDICT_HANG, "deadlock", -1, -1, "pct: every program thread was blocked");
     if (rs_atomic_load_relaxed_u32(&tr->failed)) {

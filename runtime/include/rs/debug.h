@@ -72,4 +72,13 @@ const char *rs_fault_site_name(size_t i);   /* "alloc.gc", ...; NULL out of rang
 const char *rs_fault_site_desc(size_t i);
 int rs_fault_site_find(const char *name);   /* its index, or -1 */
 
+/* ---- the lock-order witness (asan, tsan and debug builds; model.md §12, check LO) ---- */
+/* true, and a description in buf, if some thread acquired runtime locks in an order that
+ * closes a cycle since rs_runtime_init: a potential deadlock, even if none happened.  Always
+ * false in builds without the witness (release). */
+bool rs_debug_lock_order(char *buf, size_t n);
+/* The order graph recorded so far ("stw -> HEAD_LOCK, ..."), for reports; returns the number
+ * of edges. */
+size_t rs_debug_lock_order_edges(char *buf, size_t n);
+
 #endif
