@@ -87,12 +87,13 @@ const cli_flag cli_flags[] = {
      "mutants: leave this mutant on in every run, the clean row included (proves a gate fails)"},
     {"only", "NAME", CLI_STR, MUT, false, F(only), 0, 0,
      "mutants: score only this mutant (the clean row still runs every scenario)"},
-    {"torture", "T", CLI_STR, MUT, false, F(torture), 0, 0,
-     "mutants: run the generated programs with torture T (off, on or mixed) instead of their own "
-     "(mixed: odd scheduler seeds; see `option torture` in docs/scn.md)"},
-    {"points", "P", CLI_STR, MUT, false, F(points), 0, 0,
-     "mutants: schedule points of the generated programs: named (only the RS_SCHED points) or "
-     "all (every synchronising operation of the runtime too: `option auto_points on`)"},
+    {"torture", "T", CLI_STR, MUT | C(CLI_CMD_RUN), false, F(torture), 0, 0,
+     "run a generated scenario (mutants: every generated program) with torture T (off, on or "
+     "mixed) instead of its own (mixed: odd scheduler seeds; `option torture` in docs/scn.md)"},
+    {"points", "P", CLI_STR, MUT | C(CLI_CMD_RUN), false, F(points), 0, 0,
+     "schedule points of a generated scenario (mutants: of every generated program): named "
+     "(only the RS_SCHED points) or all (every synchronising operation of the runtime too: "
+     "`option auto_points on`)"},
     {"report-dir", "DIR", CLI_STR, C(CLI_CMD_RUN) | MUT, false, F(report_dir), 0, 0,
      "where findings go: DIR/<run-id>/<finding-id>/ (default reports); mutants: where "
      "summary.md, summary.json and junit.xml go (none unless given)"},
@@ -540,4 +541,20 @@ void cli_markdown(FILE *f)
     fprintf(f, "\nExit codes:\n\n| code | meaning |\n|---|---|\n");
     for (size_t i = 0; i < cli_nexit_codes; i++)
         fprintf(f, "| %d | %s |\n", cli_exit_codes[i].code, cli_exit_codes[i].meaning);
+}
+
+int cli_program_overrides(const cli_opts *o, program *p)
+{
+    if (o->points) {
+        if (strcmp(o->points, "named") != 0 && strcmp(o->points, "all") != 0) {
+            fprintf(stderr, "refstorm: --points: expected named or all, got '%s'\n", o->points);
+            return -1;
+        }
+        p->opt.auto_points = strcmp(o->points, "all") == 0;
+    }
+    if (o->torture && prog_torture_parse(o->torture, strlen(o->torture), &p->opt.torture) < 0) {
+        fprintf(stderr, "refstorm: --torture: expected off, on or mixed, got '%s'\n", o->torture);
+        return -1;
+    }
+    return 0;
 }

@@ -65,7 +65,7 @@ typedef struct cli_opts {
     const char *extra_scn;    /* mutants: a .scn run as one more scenario of every row */
     const char *only;         /* mutants: the one mutant to run (NULL: all) */
     const char *torture;      /* mutants: off|on|mixed for the generated programs (NULL: theirs) */
-    const char *points;       /* mutants: named|all for the generated programs (NULL: theirs) */
+    const char *points;       /* run, mutants: named|all for generated programs (NULL: theirs) */
     int64_t tries;            /* shrink: trials per candidate (0: 1 in pct, 5 otherwise) */
     const char *out;          /* shrink: where the minimized .scn goes (NULL: the default) */
     bool set[64];             /* set[i]: flag i of cli_flags was given */
@@ -114,5 +114,8 @@ const cli_command *cli_command_find(const char *name);
 void cli_help(FILE *f, cli_cmd cmd);
 /* The README's CLI section (Markdown). */
 void cli_markdown(FILE *f);
+
+/* --points and --torture applied to a generated program; -1 (message printed) on a bad value */
+int cli_program_overrides(const cli_opts *o, program *p);
 
 #endif

@@ -171,10 +171,7 @@ static const char *scn_for(board_run *b, const scenario *sc, int seed, char *pat
         return NULL;
     }
     p->opt.timeout_ms = MUT_TIMEOUT_MS;
-    if (b->o->points) /* validated by cmd_mutants */
-        p->opt.auto_points = strcmp(b->o->points, "all") == 0;
-    if (b->o->torture) /* validated by cmd_mutants */
-        prog_torture_parse(b->o->torture, strlen(b->o->torture), &p->opt.torture);
+    (void)cli_program_overrides(b->o, p); /* validated by cmd_mutants */
     size_t len = 0;
     char *text = scn_print_to_buffer(p, &len);
     scenario_program_free(p);
@@ -676,15 +673,9 @@ int cmd_mutants(const cli_opts *o, const char *argv0)
                     i ? "only" : "force-bug", names[i]);
             return EXIT_USAGE;
         }
-    prog_torture tt;
-    if (o->torture && prog_torture_parse(o->torture, strlen(o->torture), &tt) < 0) {
-        fprintf(stderr, "refstorm: --torture: expected off, on or mixed, got '%s'\n", o->torture);
+    program probe_prog = {0};
+    if (cli_program_overrides(o, &probe_prog) < 0)
         return EXIT_USAGE;
-    }
-    if (o->points && strcmp(o->points, "named") != 0 && strcmp(o->points, "all") != 0) {
-        fprintf(stderr, "refstorm: --points: expected named or all, got '%s'\n", o->points);
-        return EXIT_USAGE;
-    }
     if (o->extra_scn && access(o->extra_scn, R_OK) != 0) {
         fprintf(stderr, "refstorm: --extra-scn %s: %s\n", o->extra_scn, strerror(errno));
         return EXIT_USAGE;

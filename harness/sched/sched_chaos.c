@@ -20,8 +20,17 @@ typedef struct chaos_thread {
     rng r;
     uint64_t fingerprint;
     uint64_t perturbations;
-    char pad[64 - (sizeof(rng) + 16) % 64]; /* one owner per cache line */
+    uint64_t site_gap;      /* automatic points left before the next perturbation at one */
+    char pad[64 - (sizeof(rng) + 24) % 64]; /* one owner per cache line */
 } chaos_thread;
+
+/* Automatic points come by the tens of millions per trial: instead of a draw at each, draw the
+ * gap to the next perturbation (uniform in [1, 2000/permille], mean 1000/permille points) and
+ * count down; the same seed gives the same gaps. */
+static uint64_t site_gap_draw(rng *r, unsigned permille)
+{
+    return 1 + rng_below(r, 2000u / (permille ? permille : 1));
+}
 
 typedef struct chaos {
     sched base;
@@ -78,13 +87,19 @@ static void chaos_act(sched_chaos_decision d)
     }
 }
 
-static void chaos_point(chaos *c, unsigned permille, unsigned max_ns)
+static void chaos_point(chaos *c, unsigned permille, unsigned max_ns, bool spin_only)
 {
     int idx = sched_self_index(&c->base);
     if (idx < 0)
         return; /* not a program thread: the executor between trials */
     chaos_thread *t = &c->t[idx];
     sched_chaos_decision d = sched_chaos_decide(&t->r, permille, max_ns);
+    if (spin_only && d.action != SCHED_CHAOS_NONE && d.action != SCHED_CHAOS_SPIN) {
+        /* a sleep lasts 50 us or more whatever was asked, a yield to one of eight threads
+         * on two cores can cost a time slice: at automatic points only short spins */
+        d.action = SCHED_CHAOS_SPIN;
+        d.ns = 1 + (d.ns ? d.ns : max_ns / 2);
+    }
     /* FNV-1a style fold of (action, ns) */
     t->fingerprint = (t->fingerprint ^ ((uint64_t)d.action << 32 | d.ns)) * 0x100000001b3ull;
     if (d.action != SCHED_CHAOS_NONE)
@@ -96,16 +111,23 @@ static void chaos_sched_point(void *ctx, const char *name)
 {
     (void)name;
     chaos *c = ctx;
-    chaos_point(c, c->base.p.chaos_permille, c->base.p.chaos_max_delay_ns);
+    chaos_point(c, c->base.p.chaos_permille, c->base.p.chaos_max_delay_ns, false);
 }
 
 static void chaos_site_point(void *ctx, const rs_site *site)
 {
     (void)site;
     chaos *c = ctx;
-    /* automatic points are many (hundreds per op): rarer and shorter perturbations keep a
-     * trial within a few times its named-points cost */
-    chaos_point(c, c->base.p.chaos_site_permille, SCHED_CHAOS_SITE_MAX_NS);
+    int idx = sched_self_index(&c->base);
+    if (idx < 0)
+        return;
+    chaos_thread *t = &c->t[idx];
+    if (--t->site_gap > 0)
+        return;
+    t->site_gap = site_gap_draw(&t->r, c->base.p.chaos_site_permille);
+    /* automatic points are many (hundreds per op): rarer and shorter perturbations, spins
+     * only, keep a trial within a few times its named-points cost */
+    chaos_point(c, 1000, SCHED_CHAOS_SITE_MAX_NS, true);
 }
 
 static sched *chaos_create(const sched_params *p)
@@ -123,6 +145,7 @@ static sched *chaos_create(const sched_params *p)
         rng_seed(&c->t[i].r, p->seed, (uint64_t)i);
         c->t[i].fingerprint = 0xcbf29ce484222325ull;
         c->t[i].perturbations = 0;
+        c->t[i].site_gap = site_gap_draw(&c->t[i].r, p->chaos_site_permille);
     }
     return &c->base;
 }

@@ -106,6 +106,7 @@ typedef struct pct {
     /* token holder only */
     int running;                /* last chosen thread, -1 before the start */
     uint64_t run_len;           /* consecutive decisions that kept `running` */
+    bool dirty;                 /* a thread was enabled since the last full decision */
     uint64_t starved, timeouts, releases; /* counters for sched_stats */
     uint64_t step;              /* decisions taken */
     int64_t vnow;               /* virtual time, ns */
@@ -193,6 +194,7 @@ static PCT_NOTSAN void pct_enable(pct *p, int i, int result)
     p->t[i].state = PCT_RUNNABLE;
     p->t[i].wait_addr = NULL;
     p->t[i].wait_result = result;
+    p->dirty = true;
 }
 
 /* Enable up to n threads blocked on addr, oldest wait first; returns how many. */
@@ -338,7 +340,29 @@ static PCT_NOTSAN int pct_decide(pct *p, int me, const char *why)
         pct_trace_add(p, step, next, why);
     }
     p->running = next;
+    p->dirty = false;
     return next;
+}
+
+/* The decision pct_decide would take at an automatic point when nothing can change it: the
+ * running thread stays (no thread was enabled since the last full decision, so it is still
+ * the highest enabled priority; no change point, starvation demotion or recorded switch is
+ * due at this step).  Counts the step exactly as pct_decide does, so traces and replays are
+ * the same whichever path a decision took.  Automatic points come by the million; this keeps
+ * each at a few compares. */
+static PCT_NOTSAN bool pct_decide_fast(pct *p, int me)
+{
+    const sched_switch *r = p->base.p.replay_trace;
+    uint64_t step = p->step;
+    if (p->dirty || me != p->running || p->run_len + 1 >= PCT_STARVE_STEPS
+        || (p->next_change < p->nchange && p->change[p->next_change] <= step)
+        || (r && !p->diverged && p->replay_pos < p->base.p.replay_len
+            && r[p->replay_pos].step <= step))
+        return false;
+    p->step++;
+    p->vnow += PCT_STEP_NS;
+    p->run_len++;
+    return true;
 }
 
 /* ---- hooks ---- */
@@ -358,7 +382,7 @@ static PCT_NOTSAN void pct_site_point(void *ctx, const rs_site *site)
 {
     pct *p = ctx;
     int me = sched_self_index(&p->base);
-    if (me < 0)
+    if (me < 0 || pct_decide_fast(p, me))
         return;
     int next = pct_decide(p, me, site->where);
     pct_switch(p, me, next, true);
