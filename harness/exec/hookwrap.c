@@ -18,16 +18,14 @@ static void exec_hook_point(void *ctx, const char *name)
         exec_inner.sched_point(exec_inner.ctx, name);
 }
 
-/* An automatic point (RS_AUTO_POINTS builds): the watchdog shows the site as the thread's
- * last point; the scheduler sees it only if it asked for automatic points. */
+/* An automatic point (RS_AUTO_POINTS builds), installed only when the scheduler asked for
+ * them: straight to the scheduler.  They come by the million per trial, so the watchdog's
+ * "last point" stays the last named one (an atomic store here costs a TSan call each); pct's
+ * trace names the site of every switch. */
 static void exec_hook_site(void *ctx, const rs_site *site)
 {
     (void)ctx;
-    exec_thread *t = exec_self();
-    if (t)
-        rs_atomic_store_relaxed_ptr(&t->cur_point, (void *)site->where);
-    if (exec_inner.site_point)
-        exec_inner.site_point(exec_inner.ctx, site);
+    exec_inner.site_point(exec_inner.ctx, site);
 }
 
 static int exec_hook_wait(void *ctx, uint32_t *addr, uint32_t expected, int64_t timeout_ns)
@@ -86,7 +84,8 @@ bool exec_fault(void *ctx, const char *site)
 void exec_hooks_wrap(void)
 {
     exec_inner = *rs_hooks_current();
-    rs_hooks wrap = {.ctx = NULL, .sched_point = exec_hook_point, .site_point = exec_hook_site,
+    rs_hooks wrap = {.ctx = NULL, .sched_point = exec_hook_point,
+                     .site_point = exec_inner.site_point ? exec_hook_site : NULL,
                      .wait = exec_hook_wait,
                      .wake = exec_hook_wake, .fault = exec_hook_fault,
                      .event = exec_hook_event};
