@@ -102,9 +102,13 @@ program *scenario_generate(const scenario *s, uint64_t seed, const scenario_para
         return NULL;
     program *prog = s->gen(seed, &r);
     /* every scenario runs half its trials (odd scheduler seeds) under torture: one BRC and
-     * parking-lot bucket, one-item chunks and freelists (rs_options.torture) */
-    if (prog)
+     * parking-lot bucket, one-item chunks and freelists (rs_options.torture); and its schedulers
+     * act at every synchronising operation of the runtime, not only at the named points
+     * (automatic points, docs/model.md §13; `--points named` turns them off) */
+    if (prog) {
         prog->opt.torture = PROG_TORTURE_MIXED;
+        prog->opt.auto_points = true;
+    }
     return prog;
 }
 
