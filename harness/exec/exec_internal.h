@@ -65,6 +65,7 @@ typedef struct exec_thread {
     RS_ATOMIC(uintptr_t) tid;
     /* watch */
     RS_ATOMIC(int64_t) cur_op;    /* op index being run, -1 before the first, nops after */
+    uintptr_t touched;            /* folds the types exec_reg_set read (keeps the reads) */
     RS_ATOMIC(void *) cur_point;  /* last schedule point name (a string literal) */
     RS_ATOMIC(uint32_t) in_wait;  /* inside a blocking hook wait */
     RS_ATOMIC(uintptr_t) os_thread; /* pthread_t, for the watchdog's backtrace signal */

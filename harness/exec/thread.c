@@ -33,6 +33,12 @@ void exec_reg_set(exec_thread *t, int r, rs_object *o)
 {
     exec_reg_release(t, r);
     t->reg[r].obj = o;
+    /* Use the object as a program would: read its type, a plain field the allocating thread
+     * wrote before publishing it (model.md §0.1).  Whatever path brought o here (a container or
+     * list slot, a weakref, a mailbox, a take) must have ordered that write before this read;
+     * if a release or an acquire on the way is missing, TSan sees the two plain accesses race. */
+    if (o)
+        t->touched ^= (uintptr_t)o->ob_type;
 }
 
 void exec_release_all(exec_thread *t)
