@@ -1,4 +1,4 @@
-/* mutants.h — `refstorm mutants`, the mutant scoreboard (DESIGN.md "Mutants: the harness
+/* mutants.h — `refstorm mutants`, the mutant scoreboard (README "Mutants": the harness
  * proves itself").  mutants.c runs it: each mutant of runtime/include/rs/bugs.def against the scenarios
  * that target it (scenarios/scenario.h), and every scenario with no mutant (the clean row),
  * in the variant whose detectors the mutant needs; report/scoreboard.c prints and writes the

@@ -183,7 +183,7 @@ void sched_gate_open(sched *s) { rs_atomic_store_relaxed_u32(&s->gate, 1); }
 
 void sched_gate_wait(sched *s)
 {
-    /* relaxed on purpose: the gate must not order anything for TSan (DESIGN.md, free mode) */
+    /* relaxed on purpose: the gate must not order anything for TSan (free mode, scheduler.h) */
     while (rs_atomic_load_relaxed_u32(&s->gate) == 0)
         sched_yield();
 }

@@ -10,7 +10,7 @@
  *     for each i: sched_join_wait(s, i); pthread_join(...);
  *     sched_uninstall(s);  trace = sched_trace(s, &n);  sched_destroy(s);
  *
- * Modes (see DESIGN.md "Scheduling modes"):
+ * Modes:
  *   free   truly parallel; schedule points do nothing; blocking is the default futex; the start
  *          gate is a relaxed flag, so the harness adds no happens-before edge for TSan to see.
  *   chaos  free, plus seeded per-thread random yields, busy delays and short sleeps at schedule
