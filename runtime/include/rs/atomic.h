@@ -98,7 +98,7 @@ static inline void rs_compiler_barrier(void) { atomic_signal_fence(memory_order_
  * scheduler may preempt the thread between any two synchronising operations, not only at
  * the named RS_SCHED points.  A file that must not be preempted inside (the parking lot's
  * spin locks, the hook table itself) defines RS_NO_AUTO_POINTS before its first include.
- * Code outside runtime/ never has them: the harness's own atomics stay plain. */
+ * Code outside runtime/ never has them: a driver's own atomics stay plain. */
 #if defined(RS_AUTO_POINTS) && defined(RS_RUNTIME_INTERNAL) && !defined(RS_NO_AUTO_POINTS)
 #include "rs/hooks.h"
 #define RS__POINT_STR2(x) #x
