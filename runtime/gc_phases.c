@@ -38,8 +38,10 @@ void rs_gc_worklist_push(rs_object **head, rs_object *o)
     *head = o;
 }
 
-/* the restore-tid-outside-stw mutant: a popped entry gets restore_tid with plain stores */
-static void mutant_restore_tid_plain(rs_object *o)
+/* the restore-tid-outside-stw mutant: a popped entry gets restore_tid with plain stores.
+ * noinline: a race report's first frame names it (tests/test_gc_races.c looks for it), whatever
+ * the inliner decides with the automatic points' calls around it */
+__attribute__((noinline)) static void mutant_restore_tid_plain(rs_object *o)
 {
     intptr_t shared = rs_atomic_load_relaxed_iptr(&o->ob_ref_shared);
     uintptr_t owner = rs_heap_page_owner(o);
