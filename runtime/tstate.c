@@ -6,6 +6,7 @@
  * in the order of model.md §8.1 step 4; steps owned by later mechanisms (freelists, type-id
  * counts, delayed frees) are marked where they belong. */
 #include "tstate.h"
+#include "witness.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -94,6 +95,9 @@ int rs_tstate_bind(rs_tstate *ts)
     RS_ASSERT(!ts->bound);
     int st = rs_atomic_load_relaxed_int(&ts->state);
     RS_ASSERT(st == RS_TS_DETACHED || st == RS_TS_SUSPENDED || st == RS_TS_SHUTTING_DOWN);
+    /* a thread binds holding no runtime lock: forget whatever an OS thread reused across
+     * runtimes (a driver's pool) carried from a thread that was shut out mid-operation */
+    rs_witness_thread_start();
     /* Under HEAD_LOCK: a state shut out by shutdown is not bound any more; otherwise mark the
      * bind in progress, so that shutdown, which may clear this state on our behalf, waits for
      * it (a binding thread is DETACHED and counts as stopped) */

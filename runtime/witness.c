@@ -59,6 +59,11 @@ void rs_witness_reset(void)
     cycle_text[0] = 0;
 }
 
+void rs_witness_thread_start(void)
+{
+    held.n = 0;
+}
+
 static rs_lock_class class_of(const rs_mutex *m)
 {
     if (m == &rs_rt.head_lock)

@@ -36,6 +36,8 @@ typedef enum rs_lock_class {
 /* Name the mutexes in [base, base + size) (a table of them); called at runtime init. */
 void rs_witness_name_range(rs_lock_class c, const void *base, size_t size);
 void rs_witness_reset(void);
+/* The calling thread holds no runtime lock (thread bind): its held-class stack is cleared. */
+void rs_witness_thread_start(void);
 void rs_witness_acquired(const rs_mutex *m, bool try_lock);
 void rs_witness_released(const rs_mutex *m);
 
