@@ -219,7 +219,7 @@ bool rs_check_world(rs_violation *v)
                             (long)total, (long)c.refsum, (long)(total - c.refsum));
     }
     ok = ok && rs_gc_check_locked(v); /* gc: G1, G3, G4, G7 */
-    ok = ok && rs_qsbr_check_locked(v) && rs_delayed_check_locked(v); /* Q1–Q5  */
+    ok = ok && rs_qsbr_check_locked(v) && rs_delayed_check_locked(v); /* Q1–Q5 */
     ok = ok && rs_trash_check_locked(v) && rs_weakref_check(v); /* TR1, W1 */
     rs_head_unlock();
     free(c.entries);

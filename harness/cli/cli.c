@@ -78,7 +78,7 @@ const cli_flag cli_flags[] = {
      "mutants: seeds per mutant and for the clean row (default 3)"},
     {"trial-budget", "N", CLI_U64, MUT, false, F(trial_budget), 1, 100000000,
      "mutants: trials allowed per mutant and seed, over all its scenarios and modes, to reach "
-     "a first finding (default " CLI_STR(MUT_TRIAL_BUDGET) "); counted in trials, never in "
+     "a first finding (default " CLI_STRINGIFY(MUT_TRIAL_BUDGET) "); counted in trials, never in "
      "seconds, so a busy machine gives the same verdict"},
     {"variant", "V", CLI_STR, MUT, false, F(variant), 0, 0,
      "mutants: run only the asan or the tsan subset, in this binary (default: both, each in "
@@ -87,10 +87,10 @@ const cli_flag cli_flags[] = {
      "mutants: leave this mutant on in every run, the clean row included (proves a gate fails)"},
     {"only", "NAME", CLI_STR, MUT, false, F(only), 0, 0,
      "mutants: score only this mutant (the clean row still runs every scenario)"},
-    {"torture", "T", CLI_STR, MUT | C(CLI_CMD_RUN), false, F(torture), 0, 0,
+    {"torture", "T", CLI_TORTURE, MUT | C(CLI_CMD_RUN), false, F(torture), 0, 0,
      "run a generated scenario (mutants: every generated program) with torture T (off, on or "
      "mixed) instead of its own (mixed: odd scheduler seeds; `option torture` in docs/scn.md)"},
-    {"points", "P", CLI_STR, MUT | C(CLI_CMD_RUN), false, F(points), 0, 0,
+    {"points", "P", CLI_POINTS, MUT | C(CLI_CMD_RUN), false, F(auto_points), 0, 0,
      "schedule points of a generated scenario (mutants: of every generated program): named "
      "(only the RS_SCHED points) or all (every synchronising operation of the runtime too: "
      "`option auto_points on`)"},
@@ -237,6 +237,18 @@ static int set_value(cli_opts *o, const cli_flag *f, const char *val, char *err,
     case CLI_MODE:
         if (mode_parse(val, (run_mode *)field) < 0) {
             snprintf(err, n, "--%s: unknown mode '%s' (%s)", f->name, val, mode_list());
+            return -1;
+        }
+        return 0;
+    case CLI_TORTURE:
+        if (prog_torture_parse(val, strlen(val), (prog_torture *)field) < 0) {
+            snprintf(err, n, "--%s: expected off, on or mixed, got '%s'", f->name, val);
+            return -1;
+        }
+        return 0;
+    case CLI_POINTS:
+        if (prog_points_parse(val, (bool *)field) < 0) {
+            snprintf(err, n, "--%s: expected named or all, got '%s'", f->name, val);
             return -1;
         }
         return 0;
@@ -543,18 +555,10 @@ void cli_markdown(FILE *f)
         fprintf(f, "| %d | %s |\n", cli_exit_codes[i].code, cli_exit_codes[i].meaning);
 }
 
-int cli_program_overrides(const cli_opts *o, program *p)
+void cli_program_overrides(const cli_opts *o, program *p)
 {
-    if (o->points) {
-        if (strcmp(o->points, "named") != 0 && strcmp(o->points, "all") != 0) {
-            fprintf(stderr, "refstorm: --points: expected named or all, got '%s'\n", o->points);
-            return -1;
-        }
-        p->opt.auto_points = strcmp(o->points, "all") == 0;
-    }
-    if (o->torture && prog_torture_parse(o->torture, strlen(o->torture), &p->opt.torture) < 0) {
-        fprintf(stderr, "refstorm: --torture: expected off, on or mixed, got '%s'\n", o->torture);
-        return -1;
-    }
-    return 0;
+    if (cli_given(o, "points"))
+        p->opt.auto_points = o->auto_points;
+    if (cli_given(o, "torture"))
+        p->opt.torture = o->torture;
 }

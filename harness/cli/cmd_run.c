@@ -38,16 +38,13 @@ static int generate_scenario(const cli_opts *o, program *p, char *path, size_t n
     scenario_params sp = {.nthreads = cli_given(o, "threads") ? (int)o->threads : 0};
     uint64_t seed = cli_given(o, "seed") ? o->seed : CMD_SCENARIO_SEED;
     program *g = scenario_generate(sc, seed, &sp);
-    if (g && cli_program_overrides(o, g) < 0) {
-        scenario_program_free(g);
-        return -1;
-    }
     if (g == NULL) {
         fprintf(stderr, "refstorm: run: scenario %s cannot be generated with %d threads "
                         "(at least %d, at most %d)\n", sc->name, sp.nthreads, SCENARIO_MIN_THREADS,
                 PROG_MAX_THREADS);
         return -1;
     }
+    cli_program_overrides(o, g);
     const char *tmp = getenv("TMPDIR");
     snprintf(path, n, "%s/refstorm-%s-XXXXXX.scn", tmp && *tmp ? tmp : "/tmp", sc->name);
     int fd = mkstemps(path, 4);

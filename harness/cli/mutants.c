@@ -43,9 +43,6 @@
 
 extern char **environ;
 
-/* Trials per (scenario, mode) in round r >= 1: 8, 16, 32 ... up to 256.  Growing quanta keep
- * the worker starts few when a mutant is slow to catch, and the rotation fast when it is not;
- * a function of the round only, so a seed's trial sequence is the same on every machine. */
 #define MUT_QUANTUM_FIRST 8u
 #define MUT_QUANTUM_MAX 256u
 #define MUT_TIMEOUT_MS 20000u    /* the executor's hang watchdog for generated programs */
@@ -171,7 +168,7 @@ static const char *scn_for(board_run *b, const scenario *sc, int seed, char *pat
         return NULL;
     }
     p->opt.timeout_ms = MUT_TIMEOUT_MS;
-    (void)cli_program_overrides(b->o, p); /* validated by cmd_mutants */
+    cli_program_overrides(b->o, p);
     size_t len = 0;
     char *text = scn_print_to_buffer(p, &len);
     scenario_program_free(p);
@@ -200,6 +197,20 @@ static unsigned mutant_detectors(const char *name, const scenario **sc, size_t n
             if (strcmp(sc[i]->targets[t].mutant, name) == 0)
                 mask |= sc[i]->targets[t].detectors;
     return mask;
+}
+
+/* Trials per (scenario, mode) in a round: 1 in round 0 (what can the executor run?), then 8,
+ * 16, 32 ... up to 256.  Growing quanta keep the worker starts few when a mutant is slow to
+ * catch, and the rotation fast when it is not; a function of the round only, so a seed's trial
+ * sequence is the same on every machine. */
+static uint64_t round_quantum(int round)
+{
+    if (round == 0)
+        return 1;
+    uint64_t q = MUT_QUANTUM_FIRST;
+    for (int r = 1; r < round && q < MUT_QUANTUM_MAX; r++)
+        q *= 2;
+    return q;
 }
 
 /* The median of n > 0 sorted values. */
@@ -248,9 +259,7 @@ static int mutant_seed(board_run *b, const char *name, const scenario **sc, size
     size_t nextra = b->extra != NULL, nunits = nsc + nextra;
     *outcome = 'n';
     for (int round = 0;; round++) {
-        uint64_t quantum = round == 0 ? 1
-                           : round - 1 >= 5 ? MUT_QUANTUM_MAX
-                                            : MUT_QUANTUM_FIRST << (round - 1);
+        uint64_t quantum = round_quantum(round);
         for (size_t i = 0; i < nunits; i++) {
             char buf[256];
             bool gen = i >= nextra;
@@ -468,8 +477,12 @@ static json_t *board_new(const cli_opts *o, const char *variant)
     json_object_set_new(j, "trial_budget", json_integer((json_int_t)o->trial_budget));
     json_object_set_new(j, "force_bug", o->force_bug ? json_string(o->force_bug) : json_null());
     json_object_set_new(j, "only", o->only ? json_string(o->only) : json_null());
-    json_object_set_new(j, "torture", o->torture ? json_string(o->torture) : json_null());
-    json_object_set_new(j, "points", o->points ? json_string(o->points) : json_null());
+    json_object_set_new(j, "torture", cli_given(o, "torture")
+                                          ? json_string(prog_torture_name(o->torture))
+                                          : json_null());
+    json_object_set_new(j, "points", cli_given(o, "points")
+                                         ? json_string(prog_points_name(o->auto_points))
+                                         : json_null());
     json_object_set_new(j, "extra_scn", o->extra_scn ? json_string(o->extra_scn) : json_null());
     json_object_set_new(j, "unregistered", unregistered());
     return j;
@@ -560,36 +573,23 @@ static int start_child(const cli_opts *o, child *c)
     const char *argv[32] = {c->exe, "mutants", "--variant", c->variant, "--json", "--seeds",
                             seeds, "--trial-budget", budget};
     int k = 9;
-    if (o->force_bug) {
-        argv[k++] = "--force-bug";
-        argv[k++] = o->force_bug;
-    }
-    if (o->only) {
-        argv[k++] = "--only";
-        argv[k++] = o->only;
-    }
-    if (o->extra_scn) {
-        argv[k++] = "--extra-scn";
-        argv[k++] = o->extra_scn;
-    }
-    if (o->report_dir) {
-        argv[k++] = "--report-dir";
-        argv[k++] = o->report_dir;
-    }
+    /* the flags passed on as given (a NULL value: not given) */
+    const struct { const char *flag, *value; } pass[] = {
+        {"--force-bug", o->force_bug},
+        {"--only", o->only},
+        {"--extra-scn", o->extra_scn},
+        {"--report-dir", o->report_dir},
+        {"--torture", cli_given(o, "torture") ? prog_torture_name(o->torture) : NULL},
+        {"--points", cli_given(o, "points") ? prog_points_name(o->auto_points) : NULL},
+        {"--mode", cli_given(o, "mode") ? mode_name(o->mode) : NULL},
+    };
+    for (size_t i = 0; i < sizeof pass / sizeof pass[0]; i++)
+        if (pass[i].value) {
+            argv[k++] = pass[i].flag;
+            argv[k++] = pass[i].value;
+        }
     if (o->quiet)
         argv[k++] = "--quiet";
-    if (o->torture) {
-        argv[k++] = "--torture";
-        argv[k++] = o->torture;
-    }
-    if (o->points) {
-        argv[k++] = "--points";
-        argv[k++] = o->points;
-    }
-    if (cli_given(o, "mode")) {
-        argv[k++] = "--mode";
-        argv[k++] = mode_name(o->mode);
-    }
     argv[k] = NULL;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -673,9 +673,6 @@ int cmd_mutants(const cli_opts *o, const char *argv0)
                     i ? "only" : "force-bug", names[i]);
             return EXIT_USAGE;
         }
-    program probe_prog = {0};
-    if (cli_program_overrides(o, &probe_prog) < 0)
-        return EXIT_USAGE;
     if (o->extra_scn && access(o->extra_scn, R_OK) != 0) {
         fprintf(stderr, "refstorm: --extra-scn %s: %s\n", o->extra_scn, strerror(errno));
         return EXIT_USAGE;

@@ -152,7 +152,9 @@ typedef struct exec_setup {
 static int pct_steps_hint(uint64_t nops)
 {
     uint64_t k = nops * PCT_AUTO_STEPS_PER_OP;
-    return k < SCHED_PCT_DEFAULT_STEPS ? SCHED_PCT_DEFAULT_STEPS : k > 100000000u ? 100000000 : (int)k;
+    if (k < SCHED_PCT_DEFAULT_STEPS)
+        return SCHED_PCT_DEFAULT_STEPS;
+    return k > 100000000u ? 100000000 : (int)k;
 }
 
 static int exec_prepare(exec_trial *tr, const exec_config *cfg, exec_setup *su,

@@ -216,6 +216,21 @@ int prog_torture_parse(const char *s, size_t len, prog_torture *out)
     return -1;
 }
 
+const char *prog_points_name(bool auto_points)
+{
+    return auto_points ? "all" : "named";
+}
+
+int prog_points_parse(const char *s, bool *auto_points)
+{
+    for (int k = 0; k < 2; k++)
+        if (strcmp(s, prog_points_name(k)) == 0) {
+            *auto_points = k;
+            return 0;
+        }
+    return -1;
+}
+
 bool prog_torture_for(prog_torture t, uint64_t seed)
 {
     return t == PROG_TORTURE_ON || (t == PROG_TORTURE_MIXED && (seed & 1));

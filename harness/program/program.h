@@ -140,6 +140,9 @@ typedef enum prog_torture { PROG_TORTURE_OFF, PROG_TORTURE_ON, PROG_TORTURE_MIXE
 const char *prog_torture_name(prog_torture t);
 /* "off", "on" or "mixed" (len bytes of s) -> *out; -1 if none */
 int prog_torture_parse(const char *s, size_t len, prog_torture *out);
+/* Schedule points: "named" (auto_points off) or "all" (on); parse -1 if neither */
+const char *prog_points_name(bool auto_points);
+int prog_points_parse(const char *s, bool *auto_points);
 /* The torture setting of one trial run with scheduler seed `seed`. */
 bool prog_torture_for(prog_torture t, uint64_t seed);
 

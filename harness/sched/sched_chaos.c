@@ -87,19 +87,16 @@ static void chaos_act(sched_chaos_decision d)
     }
 }
 
-static void chaos_point(chaos *c, unsigned permille, unsigned max_ns, bool spin_only)
+/* The calling program thread's state, or NULL for another thread (the executor between
+ * trials). */
+static chaos_thread *chaos_self(chaos *c)
 {
     int idx = sched_self_index(&c->base);
-    if (idx < 0)
-        return; /* not a program thread: the executor between trials */
-    chaos_thread *t = &c->t[idx];
-    sched_chaos_decision d = sched_chaos_decide(&t->r, permille, max_ns);
-    if (spin_only && d.action != SCHED_CHAOS_NONE && d.action != SCHED_CHAOS_SPIN) {
-        /* a sleep lasts 50 us or more whatever was asked, a yield to one of eight threads
-         * on two cores can cost a time slice: at automatic points only short spins */
-        d.action = SCHED_CHAOS_SPIN;
-        d.ns = 1 + (d.ns ? d.ns : max_ns / 2);
-    }
+    return idx < 0 ? NULL : &c->t[idx];
+}
+
+static void chaos_apply(chaos_thread *t, sched_chaos_decision d)
+{
     /* FNV-1a style fold of (action, ns) */
     t->fingerprint = (t->fingerprint ^ ((uint64_t)d.action << 32 | d.ns)) * 0x100000001b3ull;
     if (d.action != SCHED_CHAOS_NONE)
@@ -111,23 +108,25 @@ static void chaos_sched_point(void *ctx, const char *name)
 {
     (void)name;
     chaos *c = ctx;
-    chaos_point(c, c->base.p.chaos_permille, c->base.p.chaos_max_delay_ns, false);
+    chaos_thread *t = chaos_self(c);
+    if (t)
+        chaos_apply(t, sched_chaos_decide(&t->r, c->base.p.chaos_permille,
+                                          c->base.p.chaos_max_delay_ns));
 }
 
+/* Automatic points are many (hundreds per op): rarer and shorter perturbations, and only
+ * spins (a sleep lasts 50 us or more whatever was asked; a yield to one of eight threads on
+ * two cores can cost a time slice), keep a trial within a few times its named-points cost. */
 static void chaos_site_point(void *ctx, const rs_site *site)
 {
     (void)site;
     chaos *c = ctx;
-    int idx = sched_self_index(&c->base);
-    if (idx < 0)
-        return;
-    chaos_thread *t = &c->t[idx];
-    if (--t->site_gap > 0)
+    chaos_thread *t = chaos_self(c);
+    if (t == NULL || --t->site_gap > 0)
         return;
     t->site_gap = site_gap_draw(&t->r, c->base.p.chaos_site_permille);
-    /* automatic points are many (hundreds per op): rarer and shorter perturbations, spins
-     * only, keep a trial within a few times its named-points cost */
-    chaos_point(c, 1000, SCHED_CHAOS_SITE_MAX_NS, true);
+    chaos_apply(t, (sched_chaos_decision){SCHED_CHAOS_SPIN,
+                                          (uint32_t)(1 + rng_below(&t->r, SCHED_CHAOS_SITE_MAX_NS))});
 }
 
 static sched *chaos_create(const sched_params *p)
