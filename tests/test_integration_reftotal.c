@@ -10,9 +10,9 @@
  * The clean runtime runs the same schedule (A waits at the same place by hand) and ends
  * clean with zero leaks.
  *
- * TSan: in a fork+exec child two threads create, incref and decref their own objects freely;
- * with the mutant the tsan variant reports a data race on the runtime total, and nothing on
- * the clean runtime. */
+ * TSan: in a fork+exec child two threads take turns (a relaxed counter, no happens-before) to
+ * incref and decref their own objects; with the mutant the tsan variant reports a data race
+ * on the runtime total, and nothing on the clean runtime. */
 #include <sched.h>
 #include <string.h>
 
@@ -152,22 +152,27 @@ static void test_lost_update_reftotal_racy(void **state)
 
 /* ---- TSan: free-running updates, in a child ---- */
 
-static RS_ATOMIC(int) churn_ready;
+static RS_ATOMIC(int) churn_turn;
 
+/* Thread i (0 or 1) waits for turn i, updates the total, and passes the turn on.  The turn is
+ * a relaxed counter, so it orders the updates in time without creating a happens-before
+ * edge: under the mutant every pair of consecutive updates is two unsynchronised plain
+ * accesses to one word, and TSan reports the race however the machine schedules the threads
+ * (a free-running version relied on the two threads overlapping, which a loaded machine does
+ * not promise).  Each thread allocates its object before its first turn, so no lock taken
+ * by the allocator separates one thread's update from the other's. */
 static void churn(worker *w)
 {
-    /* relaxed start gate: both threads run their updates at once, and the gate creates no
-     * happens-before edge that would hide the race */
-    rs_atomic_add_relaxed_int(&churn_ready, 1);
-    while (rs_atomic_load_relaxed_int(&churn_ready) < 2)
-        sched_yield();
-    for (int i = 0; i < 2000; i++) {
-        rs_object *o = rs_leaf_new();
-        rs_incref(o);
+    int me = w->idx;
+    rs_object *o = rs_leaf_new();
+    for (int round = 0; round < 4; round++) {
+        while (rs_atomic_load_relaxed_int(&churn_turn) != 2 * round + me)
+            sched_yield();
+        rs_incref(o); /* the owner's fast path: only the total is shared */
         rs_decref(o);
-        rs_decref(o);
+        rs_atomic_add_relaxed_int(&churn_turn, 1); /* no release: see above */
     }
-    (void)w;
+    rs_decref(o);
 }
 
 /* exit 0: ran; 3: leaked */
@@ -185,6 +190,7 @@ static int child_main(const char *what)
     for (int i = 0; i < 2; i++) {
         w[i].ts = rs_tstate_new();
         w[i].fn = churn;
+        w[i].idx = i;
         if (!w[i].ts || pthread_create(&w[i].th, NULL, worker_main, &w[i]) != 0)
             return 3;
     }
