@@ -80,6 +80,7 @@ struct rs_page {
     uint32_t capacity;              /* blocks in the page */
     uint32_t block_offset;          /* first block, from the page start; a multiple of 16 */
     uint32_t div_magic;             /* ceil(2^32 / block_size): exact index for offsets < 64K */
+    uint32_t serial;                /* pages made before it in this runtime (rs_heap_block_serial) */
     size_t block_size;
     size_t page_bytes;              /* bytes obtained from the system */
     /* owner-only (the pool's pages: under the pool mutex; walks and checks: under STW) */
@@ -188,6 +189,14 @@ static long block_index(const rs_page *p, uintptr_t b)
     return (long)idx;
 }
 
+uint64_t rs_heap_block_serial(const void *block)
+{
+    const rs_page *p = page_of(block);
+    long i = block_index(p, (uintptr_t)block);
+    RS_ASSERT(i >= 0);
+    return (uint64_t)p->serial << 32 | (uint64_t)i;
+}
+
 /* ---- links and poisoning ---------------------------------------------------------------- */
 
 static RS_ATOMIC(uintptr_t) *link_of(uintptr_t b) { return (RS_ATOMIC(uintptr_t) *)b; }
@@ -247,6 +256,10 @@ static void sys_free(void *p)
 }
 
 /* A fresh page owned by tid, every block on the local free list in address order. */
+/* Pages made since rs_heap_runtime_init: a page's serial.  Relaxed: only uniqueness and, under
+ * a scheduler that runs one thread at a time, the order of page_new calls matter. */
+static RS_ATOMIC(uint32_t) page_serials;
+
 static rs_page *page_new(rs_heap_kind kind, int cls, size_t bs, geometry g, uintptr_t tid)
 {
     rs_page *p = sys_alloc(g.page_bytes);
@@ -259,6 +272,7 @@ static rs_page *page_new(rs_heap_kind kind, int cls, size_t bs, geometry g, uint
     p->capacity = g.capacity;
     p->block_offset = g.offset;
     p->div_magic = (uint32_t)((((uint64_t)1 << 32) + bs - 1) / bs);
+    p->serial = rs_atomic_add_relaxed_u32(&page_serials, 1);
     p->block_size = bs;
     p->page_bytes = g.page_bytes;
     p->used = 0;
@@ -508,6 +522,7 @@ uintptr_t rs_heap_page_owner(const void *block)
 
 void rs_heap_runtime_init(void)
 {
+    rs_atomic_store_relaxed_u32(&page_serials, 0);
     rs_witness_name_range(RS_LC_POOL, &pool.lock, sizeof pool.lock);
     /* the size-class table is data: check it keeps its promise once per runtime */
     for (int c = 1; c < RS_SIZE_CLASSES; c++)

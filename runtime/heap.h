@@ -93,6 +93,10 @@ size_t rs_heap_block_size(const void *block);
 rs_heap_kind rs_heap_block_kind(const void *block);
 bool rs_heap_block_allocated(const void *block);     /* Vfree */
 uintptr_t rs_heap_page_owner(const void *block);     /* 0: abandoned; relaxed */
+/* The block's place in this runtime's heap: (page serial, index in the page).  Unlike its
+ * address it is the same in every run that allocates the same way, so a table hashed by it
+ * (weakref.c) collides the same way in every run and a pct replay stays exact. */
+uint64_t rs_heap_block_serial(const void *block);
 
 /* Walks, only under stop-the-world (or single-threaded): fn is called for every allocated
  * block of the selected kinds; returning false stops the walk (the walk then returns false). */

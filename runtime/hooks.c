@@ -67,6 +67,20 @@ void rs_futex_wake(uint32_t *addr, int n)
     syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }
 
+int64_t rs_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t rs_hook_now(void)
+{
+    if (rs_hooks_active.now)
+        return rs_hooks_active.now(rs_hooks_active.ctx);
+    return rs_monotonic_ns();
+}
+
 int rs_hook_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns)
 {
     if (rs_hooks_active.wait)

@@ -31,7 +31,6 @@
 
 #include <sched.h>
 #include <stddef.h>
-#include <time.h>
 
 #include "rs/fatal.h"
 #include "rs/hooks.h"
@@ -156,13 +155,6 @@ static void wake_waiter(rs_waiter *w)
 
 /* ---- parking ---------------------------------------------------------------------------- */
 
-int64_t rs_monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static bool unparked(rs_waiter *w)
 {
     /* acquire: pairs with the release store in wake_waiter */
@@ -176,7 +168,7 @@ static int wait_unparked(rs_bucket *b, rs_waiter *w, int64_t deadline)
     while (!unparked(w)) {
         int64_t left = -1;
         if (deadline >= 0) {
-            left = deadline - rs_monotonic_ns();
+            left = deadline - rs_hook_now();
             if (left <= 0)
                 break;
         }
@@ -207,7 +199,7 @@ static int park_since(const void *addr, const void *expected, int size, int64_t 
 {
     rs_waiter w = {.addr = addr, .park_start_ns = start_ns};
     rs_atomic_store_relaxed_u32(&w.word, 0);
-    int64_t deadline = timeout_ns < 0 ? -1 : rs_monotonic_ns() + timeout_ns;
+    int64_t deadline = timeout_ns < 0 ? -1 : rs_hook_now() + timeout_ns;
     rs_bucket *b = bucket_of(addr);
 
     bucket_lock(b);
@@ -233,7 +225,7 @@ static int park_since(const void *addr, const void *expected, int size, int64_t 
 int rs_park(const void *addr, const void *expected, int size, int64_t timeout_ns,
             void **arg_out, bool detach)
 {
-    return park_since(addr, expected, size, timeout_ns, arg_out, detach, rs_monotonic_ns());
+    return park_since(addr, expected, size, timeout_ns, arg_out, detach, rs_hook_now());
 }
 
 void rs_unpark_one(const void *addr, rs_unpark_fn fn, void *fn_arg)
@@ -337,7 +329,7 @@ static void mutex_lock_slow(rs_mutex *m, rs_lock_flags f)
         void *arg = NULL;
         uint8_t expected = RS_MUTEX_LOCKED | RS_MUTEX_HAS_PARKED;
         if (first_park_ns < 0)
-            first_park_ns = rs_monotonic_ns();
+            first_park_ns = rs_hook_now();
         int r = park_since(&m->v, &expected, 1, -1, &arg, f == RS_LOCK_DETACH, first_park_ns);
         /* handed off: the unlocker left the byte LOCKED for us; the waiter word's
          * release/acquire pair orders its critical section before ours */
@@ -366,7 +358,7 @@ static void mutex_unpark_cb(void *fn_arg, void **waiter_arg_slot, int64_t park_s
     rs_mutex *m = fn_arg;
     uint8_t v = 0;
     if (waiter_arg_slot) {
-        if (rs_monotonic_ns() - park_start_ns > RS_MUTEX_FAIR_NS) {
+        if (rs_hook_now() - park_start_ns > RS_MUTEX_FAIR_NS) {
             *waiter_arg_slot = RS_MUTEX_HANDOFF;
             v |= RS_MUTEX_LOCKED;
         }

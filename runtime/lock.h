@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "rs/atomic.h"
+#include "rs/hooks.h" /* rs_monotonic_ns, rs_hook_now */
 
 typedef struct rs_mutex { RS_ATOMIC(uint8_t) v; } rs_mutex;
 #define RS_MUTEX_INIT {0}
@@ -74,7 +75,6 @@ void rs_lock_set_detach_fns(const rs_lock_detach_fns *fns);
  * init, before any thread waits. */
 void rs_lock_set_torture(bool on);
 
-int64_t rs_monotonic_ns(void);
 
 /* Automatic schedule points at every lock operation, at the caller's site (see rs/atomic.h);
  * lock.c itself defines RS_NO_AUTO_POINTS, so its spin loops are never preempted. */

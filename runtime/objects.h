@@ -166,6 +166,9 @@ bool rs_weakref_check(rs_violation *v);
 rs_object *rs_late_root_get(int i);
 void rs_roots_clear(void);         /* shutdown: drop every root */
 void rs_late_roots_clear(void);    /* shutdown, after the final collection */
+/* shutdown, just before rs_late_roots_clear: objects on or below a reference cycle reachable
+ * from late_roots[] (refcounting cannot free them); -1 out of memory (latecycle.c) */
+int64_t rs_late_root_cycle_objects(void);
 
 /* ---- trashcan (trash.c, model.md §1.3) ----
  * A destructor of a kind that can form deep chains brackets its body:

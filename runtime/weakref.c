@@ -39,7 +39,8 @@ void rs_weakref_runtime_init(void)
 
 static wr_bucket *bucket_of(const void *referent)
 {
-    uint64_t h = (uint64_t)((uintptr_t)referent >> 4) * 0x9E3779B97F4A7C15ull;
+    /* by the block's serial, not its address: see rs_heap_block_serial */
+    uint64_t h = (rs_heap_block_serial(referent) + 1) * 0x9E3779B97F4A7C15ull;
     return &wr_table[h >> 56];
 }
 

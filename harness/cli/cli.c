@@ -19,7 +19,10 @@
 #define RUNLIKE (C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | C(CLI_CMD_WORKER))
 #define MUT C(CLI_CMD_MUTANTS)
 #define SHR C(CLI_CMD_SHRINK)
-#define ALLCMDS (C(CLI_CMD_NONE) | C(CLI_CMD_HELP) | C(CLI_CMD_LIST) | RUNLIKE | MUT | SHR)
+#define IMP C(CLI_CMD_IMPORT)
+#define ENC C(CLI_CMD_ENCODE)
+#define CLI_COMMAND_WORDS "list, run, repro, shrink, mutants, import, encode, help"
+#define ALLCMDS (C(CLI_CMD_NONE) | C(CLI_CMD_HELP) | C(CLI_CMD_LIST) | RUNLIKE | MUT | SHR | IMP | ENC)
 #define F(field) offsetof(cli_opts, field)
 
 const cli_command cli_commands[] = {
@@ -44,6 +47,14 @@ const cli_command cli_commands[] = {
      "in the variant where its detector lives (TSan-detected: tsan, the others: asan), and "
      "every scenario with no mutant (the clean row); print detected seeds, detector and trials "
      "to first detection.  Exit 0 only if every mutant was detected and the clean row has no finding."},
+    {CLI_CMD_IMPORT, "import", "CRASH_FILE", false,
+     "Turn an input of the fuzz_program fuzzer (a crash file) into a finding: decode it into "
+     "its program and schedule tape, run that trial under pct with the tape as its trace, and "
+     "write the finding folder that repro replays and shrink minimizes.  Give the mutants the "
+     "fuzzer ran with (RS_FUZZ_BUGS) with --bug.  Exit 1 if it is a finding, 0 if it passes."},
+    {CLI_CMD_ENCODE, "encode", "FILE.scn|SCENARIO", false,
+     "Encode a program (a .scn file, or a scenario generated with --seed and --threads) into "
+     "fuzz_program input bytes at --out, each thread cut to its first 24 ops (seed corpora)."},
     {CLI_CMD_HELP, "help", "[COMMAND]", false,
      "Print this help, or one command's help (--markdown: the README's CLI section)."},
     {CLI_CMD_WORKER, "worker", "FILE.scn", true,
@@ -56,11 +67,11 @@ const cli_flag cli_flags[] = {
     {"mode", "MODE", CLI_MODE, RUNLIKE | SHR | MUT, false, F(mode), 0, 0,
      "scheduling mode: free, chaos or pct (default free; see `refstorm list`); mutants: use only "
      "this mode (default: pct, chaos and free; chaos and free for the tsan subset)"},
-    {"depth", "D", CLI_INT, RUNLIKE | SHR, false, F(depth), 1, 64,
+    {"depth", "D", CLI_INT, RUNLIKE | SHR | ENC, false, F(depth), 1, 64,
      "pct depth d: d-1 priority change points (default 3)"},
-    {"seed", "N", CLI_U64, RUNLIKE | SHR, false, F(seed), 0, INT64_MAX,
+    {"seed", "N", CLI_U64, RUNLIKE | SHR | ENC, false, F(seed), 0, INT64_MAX,
      "first scheduler seed; trial i uses N+i (default: the program's seed)"},
-    {"threads", "N", CLI_INT, C(CLI_CMD_RUN), false, F(threads), 1, PROG_MAX_THREADS,
+    {"threads", "N", CLI_INT, C(CLI_CMD_RUN) | ENC, false, F(threads), 1, PROG_MAX_THREADS,
      "threads of a generated scenario (a .scn file fixes its own)"},
     {"trials", "N", CLI_U64, C(CLI_CMD_RUN) | C(CLI_CMD_WORKER), false, F(trials), 1, INT64_MAX,
      "number of trials (default 100, or unbounded when --time is given)"},
@@ -68,11 +79,11 @@ const cli_flag cli_flags[] = {
      31 * 86400,
      "time budget: start no trial after this many seconds (shrink: try no candidate after this "
      "many seconds, default 120)"},
-    {"watchdog", "SECONDS", CLI_SECONDS, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | SHR, false,
+    {"watchdog", "SECONDS", CLI_SECONDS, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | SHR | IMP, false,
      F(watchdog_s), 0, 86400,
      "the supervisor declares a hang when a worker reports nothing for this long (default: the "
      "program's timeout_ms, or 10 s, + 10 s; the executor's own watchdog uses the timeout)"},
-    {"bug", "NAME", CLI_STRLIST, RUNLIKE | SHR, false, F(bugs), 0, 0,
+    {"bug", "NAME", CLI_STRLIST, RUNLIKE | SHR | IMP, false, F(bugs), 0, 0,
      "switch a mutant on (repeatable; names from `refstorm list`)"},
     {"seeds", "N", CLI_INT, MUT, false, F(seeds), 1, 64,
      "mutants: seeds per mutant and for the clean row (default 3)"},
@@ -94,20 +105,20 @@ const cli_flag cli_flags[] = {
      "schedule points of a generated scenario (mutants: of every generated program): named "
      "(only the RS_SCHED points) or all (every synchronising operation of the runtime too: "
      "`option auto_points on`)"},
-    {"report-dir", "DIR", CLI_STR, C(CLI_CMD_RUN) | MUT, false, F(report_dir), 0, 0,
+    {"report-dir", "DIR", CLI_STR, C(CLI_CMD_RUN) | MUT | IMP, false, F(report_dir), 0, 0,
      "where findings go: DIR/<run-id>/<finding-id>/ (default reports); mutants: where "
      "summary.md, summary.json and junit.xml go (none unless given)"},
-    {"json", NULL, CLI_BOOL, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | MUT | SHR, false, F(json), 0, 0,
+    {"json", NULL, CLI_BOOL, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | MUT | SHR | IMP, false, F(json), 0, 0,
      "print one JSON object per trial on stdout, one per line (mutants: one object, the "
      "scoreboard; shrink: one object, the result)"},
-    {"quiet", NULL, CLI_BOOL, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | MUT | SHR, false, F(quiet), 0, 0,
+    {"quiet", NULL, CLI_BOOL, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | MUT | SHR | IMP, false, F(quiet), 0, 0,
      "no progress line, no summary (findings are still reported)"},
     {"tries", "N", CLI_INT, SHR, false, F(tries), 1, 1000,
      "shrink: trials per candidate; a candidate reproduces if one of them fails with the "
      "original verdict and check (default 1 in pct, 5 in free and chaos)"},
-    {"out", "FILE", CLI_STR, SHR, false, F(out), 0, 0,
+    {"out", "FILE", CLI_STR, SHR | ENC, false, F(out), 0, 0,
      "shrink: where the minimized .scn goes, written atomically (default FINDING_DIR/min.scn, "
-     "or FILE.min.scn)"},
+     "or FILE.min.scn); encode: where the bytes go (required)"},
     {"trace", "FILE", CLI_STR, C(CLI_CMD_REPRO) | C(CLI_CMD_WORKER), false, F(trace), 0, 0,
      "pct trace to replay (default: the finding's trace.txt)"},
     {"help", NULL, CLI_BOOL, ALLCMDS, false, F(help), 0, 0, "print help and exit 0 (also -h)"},
@@ -279,8 +290,7 @@ int cli_parse(int argc, char *const *argv, cli_opts *o, char *err, size_t n)
     if (i < argc && argv[i][0] != '-') {
         const cli_command *c = cli_command_find(argv[i]);
         if (!c) {
-            snprintf(err, n, "unknown command '%s' (commands: list, run, repro, shrink, mutants, "
-                             "help)", argv[i]);
+            snprintf(err, n, "unknown command '%s' (commands: " CLI_COMMAND_WORDS ")", argv[i]);
             return -1;
         }
         o->cmd = c->cmd;
@@ -347,8 +357,7 @@ int cli_parse(int argc, char *const *argv, cli_opts *o, char *err, size_t n)
         }
         /* a positional argument */
         if (o->cmd == CLI_CMD_NONE) {
-            snprintf(err, n, "unknown command '%s' (commands: list, run, repro, shrink, mutants, "
-                             "help)", a);
+            snprintf(err, n, "unknown command '%s' (commands: " CLI_COMMAND_WORDS ")", a);
             return -1;
         }
         if (o->cmd == CLI_CMD_LIST || o->cmd == CLI_CMD_MUTANTS || o->target) {
@@ -360,11 +369,12 @@ int cli_parse(int argc, char *const *argv, cli_opts *o, char *err, size_t n)
     if (o->help)
         return 0;
     if (o->cmd == CLI_CMD_NONE) {
-        snprintf(err, n, "no command given (commands: list, run, repro, shrink, mutants, help)");
+        snprintf(err, n, "no command given (commands: " CLI_COMMAND_WORDS ")");
         return -1;
     }
     if ((o->cmd == CLI_CMD_RUN || o->cmd == CLI_CMD_REPRO || o->cmd == CLI_CMD_WORKER ||
-         o->cmd == CLI_CMD_SHRINK) && !o->target) {
+         o->cmd == CLI_CMD_SHRINK || o->cmd == CLI_CMD_IMPORT || o->cmd == CLI_CMD_ENCODE)
+        && !o->target) {
         snprintf(err, n, "%s: missing %s", cmd_name(o->cmd),
                  cli_command_find(cmd_name(o->cmd))->args);
         return -1;

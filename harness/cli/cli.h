@@ -22,6 +22,7 @@ typedef enum cli_cmd {
     CLI_CMD_NONE = 0, CLI_CMD_HELP, CLI_CMD_LIST, CLI_CMD_RUN, CLI_CMD_REPRO, CLI_CMD_WORKER,
     CLI_CMD_MUTANTS, /* scoreboard: mutants.c */
     CLI_CMD_SHRINK,  /* minimal reproducer: shrink.c */
+    CLI_CMD_IMPORT, CLI_CMD_ENCODE, /* the fuzzer's inputs: cmd_fuzz.c */
     CLI_CMD__COUNT
 } cli_cmd;
 

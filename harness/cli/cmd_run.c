@@ -123,12 +123,7 @@ int cmd_run(const cli_opts *o, const char *argv0)
     int rc = EXIT_USAGE;
     if (load(&s, o, gen_path, sizeof gen_path) == 0) {
         s.seed = cli_given(o, "seed") ? o->seed : s.prog.opt.seed;
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        snprintf(s.run_id, sizeof s.run_id, "%04d%02d%02d-%02d%02d%02d-%d", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)getpid());
-        snprintf(s.run_dir, sizeof s.run_dir, "%s/%s", o->report_dir, s.run_id);
+        session_new_run(&s, o->report_dir);
         rc = session_drive(&s, o->trials, o->time_s, session_watchdog(o, &s.prog), NULL, o->bugs);
         if (!o->quiet && rc != EXIT_INTERNAL)
             summary(&s, o, rc);

@@ -11,5 +11,7 @@ int cmd_list(const cli_opts *o);
 int cmd_run(const cli_opts *o, const char *argv0);
 int cmd_repro(const cli_opts *o, const char *argv0);
 int cmd_worker(const cli_opts *o);
+int cmd_import(const cli_opts *o, const char *argv0); /* cmd_fuzz.c */
+int cmd_encode(const cli_opts *o);                    /* cmd_fuzz.c */
 
 #endif

@@ -44,6 +44,10 @@ int main(int argc, char **argv)
         return cmd_mutants(&o, argv0);
     case CLI_CMD_SHRINK:
         return cmd_shrink(&o, argv0);
+    case CLI_CMD_IMPORT:
+        return cmd_import(&o, argv0);
+    case CLI_CMD_ENCODE:
+        return cmd_encode(&o);
     case CLI_CMD_NONE:
     case CLI_CMD__COUNT:
         break;

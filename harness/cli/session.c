@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -16,6 +17,16 @@
 #include "report.h"
 #include "scheduler.h"
 #include "scn.h"
+
+void session_new_run(session *s, const char *report_dir)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    snprintf(s->run_id, sizeof s->run_id, "%04d%02d%02d-%02d%02d%02d-%d", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)getpid());
+    snprintf(s->run_dir, sizeof s->run_dir, "%s/%s", report_dir, s->run_id);
+}
 
 static void progress_clear(session *s)
 {

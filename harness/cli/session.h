@@ -34,6 +34,8 @@ typedef struct session {
     int io_error;
 } session;
 
+/* A new run id (UTC time and pid) and its folder name under report_dir, into s. */
+void session_new_run(session *s, const char *report_dir);
 /* Fold the command line's --bug names into the program; -1 (message printed) on a bad name. */
 int session_add_bugs(program *p, const char *const *bugs);
 /* Parse a .scn file into p; -1 with the file:line:col message printed. */

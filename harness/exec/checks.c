@@ -83,7 +83,14 @@ void exec_check_leaks(exec_trial *tr, exec_result *res)
             distinct++;
     res->leaked_reftotal = (int64_t)tr->leaks.reftotal - refs;
     res->leaked_blocks = tr->leaks.blocks - distinct;
-    if (res->leaked_reftotal != 0 || res->leaked_blocks != 0)
+    if ((res->leaked_reftotal != 0 || res->leaked_blocks != 0) && tr->leaks.late_cycle_objects > 0)
+        exec_fail(tr, VERDICT_ERROR, "contract", -1, -1,
+                  "the program left a reference cycle in a late root (%ld objects on or below "
+                  "it at shutdown step 7, which frees late roots by refcounting alone): its "
+                  "leak (reftotal %ld, blocks %ld) is the program's, not the runtime's",
+                  (long)tr->leaks.late_cycle_objects, (long)tr->leaks.reftotal,
+                  (long)tr->leaks.blocks);
+    else if (res->leaked_reftotal != 0 || res->leaked_blocks != 0)
         exec_fail(tr, VERDICT_LEAK, "leak", -1, -1,
                   "after shutdown: reftotal %ld, blocks %ld (orphaned by shut-out threads and "
                   "mailboxes: %ld references, %ld objects)",

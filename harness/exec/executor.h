@@ -25,6 +25,8 @@ typedef struct exec_config {
     const char *replay_trace;  /* pct trace text to replay, or NULL */
     const char *const *bugs;   /* extra mutants to switch on (besides the program's), NULL-ended */
     bool op_log;               /* record "thread:op_index" of every op in order (pct: exact) */
+    bool hang_abort;           /* the watchdog ends the process with abort() (SIGABRT, which a
+                                * fuzzer keeps as a crash) instead of EXEC_HANG_EXIT_STATUS */
 } exec_config;
 
 typedef struct exec_result {

@@ -50,6 +50,12 @@ static void exec_hook_wake(void *ctx, uint32_t *addr, int n)
         rs_futex_wake(addr, n);
 }
 
+static int64_t exec_hook_now(void *ctx)
+{
+    (void)ctx;
+    return exec_inner.now(exec_inner.ctx);
+}
+
 static void exec_hook_event(void *ctx, int event, int64_t arg)
 {
     (void)ctx;
@@ -88,6 +94,7 @@ void exec_hooks_wrap(void)
                      .site_point = exec_inner.site_point ? exec_hook_site : NULL,
                      .wait = exec_hook_wait,
                      .wake = exec_hook_wake, .fault = exec_hook_fault,
+                     .now = exec_inner.now ? exec_hook_now : NULL,
                      .event = exec_hook_event};
     rs_hooks_install(&wrap);
 }

@@ -132,6 +132,8 @@ static void wd_fire(exec_trial *tr)
             dprintf(2, "backtrace %d unavailable\n", i);
     }
     dprintf(2, "%s\n", EXEC_HANG_END);
+    if (tr->cfg->hang_abort)
+        abort();
     _exit(EXEC_HANG_EXIT_STATUS);
 }
 

@@ -230,11 +230,17 @@ size_t sched_trace_format(const sched_switch *t, size_t len, char *buf, size_t c
     for (size_t i = 0; i < len; i++) {
         bool room = buf && need < cap;
         const char *pt = t[i].point;
-        int k = snprintf(room ? buf + need : NULL, room ? cap - need : 0, "%s%u:%d%s%s",
-                         i ? " " : "", (unsigned)t[i].step, (int)t[i].thread, pt ? "@" : "",
-                         pt ? pt : "");
+        int k = snprintf(room ? buf + need : NULL, room ? cap - need : 0, "%s%u:%d%s",
+                         i ? " " : "", (unsigned)t[i].step, (int)t[i].thread, pt ? "@" : "");
         if (k > 0)
             need += (size_t)k;
+        /* an automatic point's name has spaces ("runtime/stw.c:84 load relaxed"): written
+         * with '_' so that a switch stays one space-separated token for the parser */
+        for (const char *c = pt; c && *c; c++, need++)
+            if (buf && need + 1 < cap) {
+                buf[need] = *c == ' ' ? '_' : *c;
+                buf[need + 1] = '\0';
+            }
     }
     return need;
 }

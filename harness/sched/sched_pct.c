@@ -412,6 +412,16 @@ static PCT_NOTSAN int pct_wait(void *ctx, uint32_t *addr, uint32_t expected, int
     return t->wait_result; /* set by whoever enabled us */
 }
 
+/* The runtime's clock (its timed waits and mutex fairness) is the virtual one for program
+ * threads, so a timed wait ends after the same steps on any machine; others see real time. */
+static PCT_NOTSAN int64_t pct_now(void *ctx)
+{
+    pct *p = ctx;
+    if (sched_self_index(&p->base) < 0)
+        return rs_monotonic_ns();
+    return p->vnow;
+}
+
 /* Wakes only program threads: during a pct run no other thread may block on runtime words
  * (scheduler.h), so there is no futex waiter to wake and no system call to pay. */
 static PCT_NOTSAN void pct_wake(void *ctx, uint32_t *addr, int n)
@@ -624,6 +634,7 @@ static void pct_fill_hooks(sched *s, rs_hooks *h)
     h->site_point = s->p.auto_points ? pct_site_point : NULL;
     h->wait = pct_wait;
     h->wake = pct_wake;
+    h->now = pct_now;
 }
 
 const sched_ops sched_pct_ops = {

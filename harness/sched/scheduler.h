@@ -145,7 +145,8 @@ uint64_t sched_chaos_fingerprint(sched *s, int idx, uint64_t *perturbations);
 
 /* the mode registry, for --help and validation */
 
-/* Trace text: "step:thread@point" tokens separated by spaces ("@point" omitted when NULL).
+/* Trace text: "step:thread@point" tokens separated by spaces ("@point" omitted when NULL;
+ * a space inside a point's name is written '_').
  * format returns the length the full text needs (excluding the NUL), writing at most cap
  * bytes, always NUL-terminated if cap > 0.  parse accepts the same text (point names are
  * ignored, points of the result are NULL); returns -1 on a syntax error, else 0 with a

@@ -42,9 +42,13 @@ int rs_runtime_init(const rs_options *opts);
 typedef struct rs_leaks {
     intptr_t reftotal;  /* must be 0 */
     int64_t blocks;     /* must be 0 */
+    /* objects on or below a reference cycle that only late_roots[] reached at step 7: step 7
+     * frees late roots by refcounting alone, so a program that leaves a cycle there is not
+     * clean and its leak is its own (-1: not counted, out of memory) */
+    int64_t late_cycle_objects;
 } rs_leaks;
 /* Shut down (main thread, attached): model §4 steps 1–11 (lifecycle.c).  Returns the leak
- * figures; both are 0 for any clean program. */
+ * figures; both are 0 for any clean program (one with late_cycle_objects == 0). */
 rs_leaks rs_runtime_fini(void);
 
 /* ---- thread states (§8.1) ---- */

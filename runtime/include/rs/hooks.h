@@ -11,6 +11,10 @@
  *       wake on addr, the timeout (timeout_ns < 0: none), or spuriously.  Returns 0 when woken
  *       or the value differed, -1 on timeout.  Callers re-check their condition.
  *   wake(addr, n): wake up to n waiters of addr (n = INT32_MAX: all).
+ *   now(): the clock those timeouts are measured on, in ns (and the mutex's fairness bound,
+ *       lock.c).  A scheduler that runs one thread at a time on virtual time must supply it,
+ *       or a timed wait re-waits until real time has passed and the run's step count
+ *       depends on the machine.  NULL: CLOCK_MONOTONIC.
  * The parking lot (lock.c) is the only caller: every mutex, event and stop-the-world wait of
  * the runtime therefore reaches these two hooks.
  *
@@ -47,6 +51,8 @@ typedef struct rs_hooks {
     /* futex-like blocking, see above */
     int (*wait)(void *ctx, uint32_t *addr, uint32_t expected, int64_t timeout_ns);
     void (*wake)(void *ctx, uint32_t *addr, int n);
+    /* the clock of timed waits, see above; NULL: CLOCK_MONOTONIC */
+    int64_t (*now)(void *ctx);
     /* true ⇒ the allocation (or fallible step) named `site` fails */
     bool (*fault)(void *ctx, const char *site);
     /* an observation point, see rs_hook_event below */
@@ -100,9 +106,11 @@ static inline void rs_hook_event(int event, int64_t arg)
 
 int rs_hook_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns);
 void rs_hook_wake(uint32_t *addr, int n);
+int64_t rs_hook_now(void);
 
 /* the default futex implementations (usable by hook tables that wrap them) */
 int rs_futex_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns);
 void rs_futex_wake(uint32_t *addr, int n);
+int64_t rs_monotonic_ns(void); /* CLOCK_MONOTONIC: the default `now`, and real time for benches */
 
 #endif
