@@ -217,10 +217,15 @@ static void delete_main_thread(rs_tstate *me)
 
 static rs_leaks leak_figures_and_release(int64_t late_cycle_objects)
 {
+    int refilled = 0;
+    for (int i = 0; i < RS_ROOTS; i++) /* single-threaded now */
+        refilled += (rs_atomic_load_relaxed_ptr(&rs_rt.roots[i]) != NULL) +
+                    (rs_atomic_load_relaxed_ptr(&rs_rt.late_roots[i]) != NULL);
     rs_leaks leaks = {
         .reftotal = rs_atomic_load_relaxed_iptr(&rs_rt.reftotal),
         .blocks = rs_heap_folded_blocks(),
         .late_cycle_objects = late_cycle_objects,
+        .late_resurrections = refilled,
     };
     rs_heap_runtime_fini(); /* the abandoned pages */
     free(rs_rt.tids.slots);

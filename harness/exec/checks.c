@@ -90,6 +90,12 @@ void exec_check_leaks(exec_trial *tr, exec_result *res)
                   "leak (reftotal %ld, blocks %ld) is the program's, not the runtime's",
                   (long)tr->leaks.late_cycle_objects, (long)tr->leaks.reftotal,
                   (long)tr->leaks.blocks);
+    else if ((res->leaked_reftotal != 0 || res->leaked_blocks != 0) && tr->leaks.late_resurrections > 0)
+        exec_fail(tr, VERDICT_ERROR, "contract", -1, -1,
+                  "an object the late roots held resurrected itself into %d root slot(s) after "
+                  "shutdown step 7, which no collection follows: its leak (reftotal %ld, blocks "
+                  "%ld) is the program's, not the runtime's",
+                  tr->leaks.late_resurrections, (long)tr->leaks.reftotal, (long)tr->leaks.blocks);
     else if (res->leaked_reftotal != 0 || res->leaked_blocks != 0)
         exec_fail(tr, VERDICT_LEAK, "leak", -1, -1,
                   "after shutdown: reftotal %ld, blocks %ld (orphaned by shut-out threads and "

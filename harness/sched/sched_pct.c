@@ -107,6 +107,10 @@ typedef struct pct {
     int running;                /* last chosen thread, -1 before the start */
     uint64_t run_len;           /* consecutive decisions that kept `running` */
     bool dirty;                 /* a thread was enabled since the last full decision */
+    /* the last full decision found the running thread past PCT_STARVE_STEPS with nobody to
+     * demote it for (no other thread enabled, no wait that can time out): until a thread is
+     * enabled or a switch happens that stays so, and the fast path may go on */
+    bool starve_quiet;
     uint64_t starved, timeouts, releases; /* counters for sched_stats */
     uint64_t step;              /* decisions taken */
     int64_t vnow;               /* virtual time, ns */
@@ -322,17 +326,23 @@ static PCT_NOTSAN int pct_decide(pct *p, int me, const char *why)
     }
     if (pct_highest(p) < 0)
         pct_unstick(p);
-    if (me >= 0 && me == p->running && ++p->run_len >= PCT_STARVE_STEPS &&
-        (pct_other_enabled(p, me) || pct_timeout_earliest(p))) {
-        p->t[me].prio = 0;
-        p->run_len = 0;
-        p->starved++;
+    p->starve_quiet = false;
+    if (me >= 0 && me == p->running && ++p->run_len >= PCT_STARVE_STEPS) {
+        if (pct_other_enabled(p, me) || pct_timeout_earliest(p)) {
+            p->t[me].prio = 0;
+            p->run_len = 0;
+            p->starved++;
+        } else {
+            p->starve_quiet = true;
+        }
     }
     int next = pct_replay_choice(p, step);
     if (next < 0)
         next = pct_highest(p);
-    if (next != p->running)
+    if (next != p->running) {
         p->run_len = 0;
+        p->starve_quiet = false;
+    }
     if (next < 0) {
         if (p->base.p.replay_trace && p->replay_pos < p->base.p.replay_len)
             pct_diverge(p, step); /* switches left over */
@@ -354,7 +364,7 @@ static PCT_NOTSAN bool pct_decide_fast(pct *p, int me)
 {
     const sched_switch *r = p->base.p.replay_trace;
     uint64_t step = p->step;
-    if (p->dirty || me != p->running || p->run_len + 1 >= PCT_STARVE_STEPS
+    if (p->dirty || me != p->running || (p->run_len + 1 >= PCT_STARVE_STEPS && !p->starve_quiet)
         || (p->next_change < p->nchange && p->change[p->next_change] <= step)
         || (r && !p->diverged && p->replay_pos < p->base.p.replay_len
             && r[p->replay_pos].step <= step))

@@ -46,9 +46,13 @@ typedef struct rs_leaks {
      * frees late roots by refcounting alone, so a program that leaves a cycle there is not
      * clean and its leak is its own (-1: not counted, out of memory) */
     int64_t late_cycle_objects;
+    /* root slots filled again after step 7 (a finalizer or destructor of an object the late
+     * roots held resurrected it into a root, and no collection follows): not clean either */
+    int late_resurrections;
 } rs_leaks;
 /* Shut down (main thread, attached): model §4 steps 1–11 (lifecycle.c).  Returns the leak
- * figures; both are 0 for any clean program (one with late_cycle_objects == 0). */
+ * figures; both are 0 for any clean program (one with late_cycle_objects and
+ * late_resurrections 0). */
 rs_leaks rs_runtime_fini(void);
 
 /* ---- thread states (§8.1) ---- */
