@@ -201,17 +201,6 @@ uint64_t rs_heap_block_serial(const void *block)
 
 static RS_ATOMIC(uintptr_t) *link_of(uintptr_t b) { return (RS_ATOMIC(uintptr_t) *)b; }
 
-/* Reads a free block's link word, unpoisoning it just for the read if it was poisoned. */
-static uintptr_t link_peek(uintptr_t b)
-{
-    bool poisoned = IS_POISONED(b);
-    if (poisoned)
-        UNPOISON(b, sizeof(uintptr_t));
-    uintptr_t next = rs_atomic_load_relaxed_uptr(link_of(b));
-    if (poisoned)
-        POISON(b, sizeof(uintptr_t));
-    return next;
-}
 
 /* A block becomes free: debug pattern, then poison all but the readable prefix and, when
  * keep_link, the link word (a MEM block on a remote list keeps its link word unpoisoned
@@ -637,13 +626,29 @@ void rs_heap_reset_folded_blocks(void) { rs_atomic_store_relaxed_i64(&folded_blo
 
 /* ---- validator ---------------------------------------------------------------------------- */
 
+/* The validator runs with the world stopped: a thread it could be preempted for is detached
+ * and cannot touch a heap, so its per-block reads are no schedule points.  The parenthesised
+ * name calls the atomic itself, not the automatic-point macro (rs/atomic.h); a free list is
+ * walked block by block, and a point per block made validation most of a fuzzed run's time. */
+/* Reads a free block's link word, unpoisoning it just for the read if it was poisoned. */
+static uintptr_t link_peek_quiet(uintptr_t b)
+{
+    bool poisoned = IS_POISONED(b);
+    if (poisoned)
+        UNPOISON(b, sizeof(uintptr_t));
+    uintptr_t next = (rs_atomic_load_relaxed_uptr)(link_of(b));
+    if (poisoned)
+        POISON(b, sizeof(uintptr_t));
+    return next;
+}
+
 /* Walks a free list (at most capacity + 1 steps), checking each entry is a free block of p
  * not seen before; returns its length or -1 with *v filled. */
 static long check_list(rs_page *p, uintptr_t list, const char *name, uint64_t *seen,
                        rs_violation *v)
 {
     long n = 0;
-    for (uintptr_t b = list; b; b = link_peek(b)) {
+    for (uintptr_t b = list; b; b = link_peek_quiet(b)) {
         long idx = block_index(p, b);
         if (idx < 0) {
             rs_violate(v, "HEAP", p, "page %p: %s free list holds %p, not a block of it",
@@ -657,7 +662,7 @@ static long check_list(rs_page *p, uintptr_t list, const char *name, uint64_t *s
             return -1;
         }
         seen[idx >> 6] |= bit;
-        if (rs_atomic_load_relaxed_u64(&p->bits[idx >> 6]) & bit) {
+        if ((rs_atomic_load_relaxed_u64)(&p->bits[idx >> 6]) & bit) {
             rs_violate(v, "HEAP", p, "page %p: %s free list holds allocated block %p",
                        (void *)p, name, (void *)b);
             return -1;
