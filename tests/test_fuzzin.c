@@ -7,7 +7,10 @@
  * decoded program (the decoder does not starve an op by its state rules), and the decoder
  * skips fewer than half of the ops it reads.  Seed corpus: every scenario's program encodes
  * into bytes that decode into a valid program that keeps most of its ops.  Layout: a
- * hand-written input decodes exactly as fuzzin.h describes. */
+ * hand-written input decodes exactly as fuzzin.h describes.  Mutator (fuzzmut.h): outputs fit
+ * max, the same seed gives the same bytes, most mutations change the decoded program, and most
+ * keep it local (the op count moves by a few ops, where a byte flip in the body would shift
+ * every op after it); crossover fits max and is deterministic too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +23,7 @@
 #include <string.h>
 
 #include "fuzzin.h"
+#include "fuzzmut.h"
 #include "scenario.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
@@ -90,6 +94,65 @@ static void test_random_inputs(void **state)
     assert_false(seen[PROG_OP_SPIN]);
     print_message("%" PRIu64 " ops kept, %" PRIu64 " skipped\n", ops, skipped);
     assert_true(skipped < ops);
+}
+
+static uint32_t total_ops(const fuzzin *f)
+{
+    uint32_t n = 0;
+    for (uint32_t t = 0; t < f->prog.nthreads; t++)
+        n += f->prog.thread[t].nops;
+    return n;
+}
+
+static bool same_input(const fuzzin *a, const fuzzin *b)
+{
+    if (!program_equal(&a->prog, &b->prog) || a->seed != b->seed || a->depth != b->depth
+        || a->ntape != b->ntape)
+        return false;
+    for (size_t i = 0; i < a->ntape; i++)
+        if (a->tape[i].step != b->tape[i].step || a->tape[i].thread != b->tape[i].thread)
+            return false;
+    return true;
+}
+
+static void test_mutator(void **state)
+{
+    (void)state;
+    enum { N = 4000, MAX = 600 };
+    static uint8_t in[MAX], a[MAX], b[MAX], c[MAX];
+    int changed = 0, local = 0;
+    for (int i = 0; i < N; i++) {
+        size_t n = 20 + next() % (MAX - 20);
+        for (size_t k = 0; k < n; k++) {
+            uint64_t x = next();
+            in[k] = (uint8_t)(x & 8 ? x >> 8 : (x >> 8) % 8);
+        }
+        uint32_t seed = (uint32_t)next();
+        memcpy(a, in, n);
+        memcpy(b, in, n);
+        size_t na = fuzzmut_mutate(a, n, MAX, seed), nb = fuzzmut_mutate(b, n, MAX, seed);
+        assert_true(na <= MAX);
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, na);
+        fuzzin f, g;
+        assert_int_equal(fuzzin_decode(in, n, &f), 0);
+        assert_int_equal(fuzzin_decode(a, na, &g), 0);
+        prog_error err;
+        assert_int_equal(program_validate(&g.prog, &err), 0);
+        changed += !same_input(&f, &g);
+        int d = (int)total_ops(&g) - (int)total_ops(&f);
+        local += d >= -8 && d <= 8;
+        fuzzin_free(&f);
+        fuzzin_free(&g);
+        size_t nc = fuzzmut_crossover(in, n, a, na, c, MAX, seed);
+        assert_true(nc <= MAX);
+        assert_int_equal(fuzzmut_crossover(in, n, a, na, b, MAX, seed), nc);
+        assert_memory_equal(b, c, nc);
+    }
+    print_message("mutator: %d of %d outputs change the program, %d keep the op count within 8\n",
+                  changed, N, local);
+    assert_true(changed >= N * 6 / 10);
+    assert_true(local >= N * 8 / 10);
 }
 
 static void test_layout(void **state)
@@ -180,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_layout),
         cmocka_unit_test(test_random_inputs),
         cmocka_unit_test(test_scenarios_encode),
+        cmocka_unit_test(test_mutator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

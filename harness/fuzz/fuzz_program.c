@@ -21,6 +21,8 @@
  * Environment (read once, at start):
  *   RS_FUZZ_BUGS=a,b     mutants to switch on in every run (the fuzzer's scoreboard); the
  *                        oracles never read them
+ *   RS_FUZZ_MUTATOR=bytes  libFuzzer's byte mutations only (default: structure-aware ones,
+ *                        harness/program/fuzzmut.h, for three mutations in four)
  *   RS_FUZZ_SELFCHECK=1  run every input twice and abort unless verdict, check, the trace's
  *                        switches (step and thread) and the op log are identical (the
  *                        determinism self-check; use with -runs over a corpus)
@@ -35,6 +37,7 @@
 
 #include "executor.h"
 #include "fuzzin.h"
+#include "fuzzmut.h"
 #include "scheduler.h"
 #include "scn.h"
 
@@ -46,6 +49,31 @@ static bool selfcheck;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size); /* libFuzzer's own */
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8_t *data2,
+                                 size_t size2, uint8_t *out, size_t max_out_size,
+                                 unsigned int seed);
+
+/* Structure-aware mutation (harness/program/fuzzmut.h) for three calls in four; libFuzzer's
+ * byte-level mutations for the fourth, which also keep its value-profile and dictionary
+ * tricks (comparisons with constants) in play.  RS_FUZZ_MUTATOR=bytes leaves every call to
+ * libFuzzer (to compare the two). */
+static bool bytes_only;
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+    if (bytes_only || seed % 4 == 0)
+        return LLVMFuzzerMutate(data, size, max_size);
+    return fuzzmut_mutate(data, size, max_size, seed);
+}
+
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8_t *data2,
+                                 size_t size2, uint8_t *out, size_t max_out_size,
+                                 unsigned int seed)
+{
+    return fuzzmut_crossover(data1, size1, data2, size2, out, max_out_size, seed);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -60,6 +88,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             bugs[n++] = w;
         bugs[n] = NULL;
     }
+    const char *mu = getenv("RS_FUZZ_MUTATOR");
+    bytes_only = mu && strcmp(mu, "bytes") == 0;
     const char *sc = getenv("RS_FUZZ_SELFCHECK");
     selfcheck = sc && strcmp(sc, "0") != 0 && *sc;
     return 0;
