@@ -4,13 +4,14 @@
 # seed in both builds; a count-bounded fuzzing session on the clean runtime finds nothing; a
 # mutant's encoded reproducer crashes it with the mutant on, and the crash file becomes a finding
 # folder (`refstorm import`) that `refstorm repro` reproduces; a program outside the model's
-# contract is rejected, not reported; fuzz_scn round-trips its corpus.  Budgets are runs, never
+# contract is rejected, not reported; fuzz_scn round-trips its corpus; the ClusterFuzzLite
+# build script builds both targets with the OSS-Fuzz variables.  Budgets are runs, never
 # seconds.  Runs once, in the asan pass of scripts/test (the fuzz builds are their own variants).
 set -uo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 
-tests=11
+tests=12
 echo "1..$tests"
 if [ "$variant" != asan ]; then
     for i in $(seq 1 $tests); do skip "fuzz targets are tested in the asan pass only"; done
@@ -63,11 +64,12 @@ if [ -n "$crash" ]; then
     "$rs" import "$crash" --bug "$m" --report-dir "$work/rep" --quiet >"$work/imp.out" 2>&1; rc=$?
     dir=$(find "$work/rep" -mindepth 2 -maxdepth 2 -type d | head -1)
     "$rs" repro "$dir" >"$work/rep.out" 2>&1; rrc=$?
+    build/tsan/refstorm repro "$dir" >"$work/rept.out" 2>&1; trc=$?
     if [ $rc -eq 1 ] && [ -n "$dir" ] && [ -f "$dir/repro.scn" ] && [ $rrc -eq 1 ] &&
-       grep -q '^REPRODUCED' "$work/rep.out"; then
-        ok "refstorm import turns the crash file into a finding folder that repro reproduces"
-    else notok "import + repro reproduce the crash" "import rc=$rc dir=$dir repro rc=$rrc" \
-        "$(cat "$work/imp.out" "$work/rep.out" | tail -4)"; fi
+       grep -q '^REPRODUCED' "$work/rep.out" && [ $trc -eq 1 ] && grep -q '^REPRODUCED' "$work/rept.out"; then
+        ok "refstorm import turns the crash file into a finding folder that repro reproduces (asan and tsan builds)"
+    else notok "import + repro reproduce the crash" "import rc=$rc dir=$dir repro rc=$rrc tsan repro rc=$trc" \
+        "$(cat "$work/imp.out" "$work/rep.out" "$work/rept.out" | tail -6)"; fi
 else
     notok "import + repro reproduce the crash" "no crash file"
 fi
@@ -100,5 +102,17 @@ else notok "a late-root cycle is a contract error, not a finding" "run rc=$rc fu
 lf build/fuzz/fuzz_scn -runs=2000 -seed=1 "$(mktemp -d "$work/scn.XXXX")" corpus/fuzz_scn; rc=$?
 if [ $rc -eq 0 ]; then ok "fuzz_scn: 2000 runs over its corpus, no crash"
 else notok "fuzz_scn runs clean" "rc=$rc" "$(grep -m3 'ERROR\|fuzz_scn' "$work/lf.log")"; fi
+
+# the OSS-Fuzz/ClusterFuzzLite build, with clang's libFuzzer standing in for the engine
+mkdir -p "$work/cfl"
+if CC=clang CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only -fsanitize=address,undefined -fsanitize=fuzzer-no-link" \
+   LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT="$work/cfl" WORK="$work" \
+   .clusterfuzzlite/build.sh >"$work/cfl.log" 2>&1 &&
+   [ -x "$work/cfl/fuzz_program" ] && [ -x "$work/cfl/fuzz_scn" ] &&
+   [ -f "$work/cfl/fuzz_program_seed_corpus.zip" ] && [ -f "$work/cfl/fuzz_program.options" ] &&
+   lf "$work/cfl/fuzz_program" -runs=0 "$corpus" &&
+   lf "$work/cfl/fuzz_scn" -runs=500 -seed=1 corpus/fuzz_scn; then
+    ok ".clusterfuzzlite/build.sh builds both targets with options and seed zips; they run their corpora"
+else notok ".clusterfuzzlite/build.sh builds and its targets run" "$(tail -5 "$work/cfl.log" "$work/lf.log" 2>/dev/null)"; fi
 
 [ $failed -eq 0 ]
