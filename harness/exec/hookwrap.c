@@ -18,16 +18,6 @@ static void exec_hook_point(void *ctx, const char *name)
         exec_inner.sched_point(exec_inner.ctx, name);
 }
 
-/* An automatic point (RS_AUTO_POINTS builds), installed only when the scheduler asked for
- * them: straight to the scheduler.  They come by the million per trial, so the watchdog's
- * "last point" stays the last named one (an atomic store here costs a TSan call each); pct's
- * trace names the site of every switch. */
-static void exec_hook_site(void *ctx, const rs_site *site)
-{
-    (void)ctx;
-    exec_inner.site_point(exec_inner.ctx, site);
-}
-
 static int exec_hook_wait(void *ctx, uint32_t *addr, uint32_t expected, int64_t timeout_ns)
 {
     (void)ctx;
@@ -87,11 +77,16 @@ bool exec_fault(void *ctx, const char *site)
 }
 
 
+/* An automatic point (RS_AUTO_POINTS builds), installed only when the scheduler asked for
+ * them, is not wrapped: the scheduler's own hook is called with the scheduler's context (the
+ * wrappers ignore theirs and use exec_inner.ctx).  Points come by the million per trial, so
+ * the watchdog's "last point" stays the last named one (an atomic store here would cost a
+ * TSan call each); pct's trace names the site of every switch. */
 void exec_hooks_wrap(void)
 {
     exec_inner = *rs_hooks_current();
-    rs_hooks wrap = {.ctx = NULL, .sched_point = exec_hook_point,
-                     .site_point = exec_inner.site_point ? exec_hook_site : NULL,
+    rs_hooks wrap = {.ctx = exec_inner.ctx, .sched_point = exec_hook_point,
+                     .site_point = exec_inner.site_point,
                      .wait = exec_hook_wait,
                      .wake = exec_hook_wake, .fault = exec_hook_fault,
                      .now = exec_inner.now ? exec_hook_now : NULL,

@@ -119,7 +119,7 @@ void sched_uninstall(sched *s)
 
 /* ---- which program thread am I ---- */
 
-static _Thread_local struct { sched *s; int idx; } sched_self = {NULL, -1};
+_Thread_local sched_self_slot sched_self = {NULL, -1};
 
 void sched_self_set(sched *s, int idx)
 {
@@ -133,7 +133,6 @@ void sched_self_clear(void)
     sched_self.idx = -1;
 }
 
-int sched_self_index(const sched *s) { return sched_self.s == s ? sched_self.idx : -1; }
 
 /* ---- begin / end / start / join ---- */
 

@@ -203,7 +203,15 @@ int sched_base_init(sched *s, const sched_ops *ops, const sched_params *p); /* -
 void sched_base_fini(sched *s);
 void sched_self_set(sched *s, int idx);  /* this thread is program thread idx of s */
 void sched_self_clear(void);
-int sched_self_index(const sched *s);    /* idx if this thread is a program thread of s, else -1 */
+/* idx if this thread is a program thread of s, else -1.  Inline: pct asks at every automatic
+ * point, once per runtime atomic. */
+typedef struct sched_self_slot { struct sched *s; int idx; } sched_self_slot;
+extern _Thread_local sched_self_slot sched_self; /* set by sched_thread_begin, sched.c only */
+__attribute__((no_sanitize("address", "undefined")))
+static inline int sched_self_index(const struct sched *s)
+{
+    return sched_self.s == s ? sched_self.idx : -1;
+}
 void sched_done_mark(sched *s, int idx); /* release store 1 + futex wake of every joiner */
 bool sched_done_is_set(const sched *s, int idx); /* acquire load */
 void sched_gate_open(sched *s);          /* relaxed store + wake */
