@@ -69,7 +69,7 @@ const cli_flag cli_flags[] = {
      "this mode (default: pct, chaos and free; chaos and free for the tsan subset)"},
     {"depth", "D", CLI_INT, RUNLIKE | SHR | ENC, false, F(depth), 1, 64,
      "pct depth d: d-1 priority change points (default 3)"},
-    {"seed", "N", CLI_U64, RUNLIKE | SHR | ENC, false, F(seed), 0, INT64_MAX,
+    {"seed", "N", CLI_U64, RUNLIKE | SHR | ENC, false, F(seed), 0, PROG_SEED_MAX,
      "first scheduler seed; trial i uses N+i (default: the program's seed)"},
     {"threads", "N", CLI_INT, C(CLI_CMD_RUN) | ENC, false, F(threads), 1, PROG_MAX_THREADS,
      "threads of a generated scenario (a .scn file fixes its own)"},
@@ -339,6 +339,11 @@ int cli_parse(int argc, char *const *argv, cli_opts *o, char *err, size_t n)
                 }
             } else if (eq) {
                 val = eq + 1;
+            } else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) == 0) {
+                /* no value of any flag starts with "--": the value was left out */
+                snprintf(err, n, "option '--%s' needs a value %s (got the option '%s')", key,
+                         f->meta, argv[i + 1]);
+                return -1;
             } else if (i + 1 < argc) {
                 val = argv[++i];
             } else {

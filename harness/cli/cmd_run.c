@@ -9,10 +9,13 @@
 #include "commands.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +26,94 @@
 #include "session.h"
 
 #define CMD_SCENARIO_SEED 1 /* a generated scenario's seed when --seed is not given */
+#define CMD_FIFO_WAIT_MS 10000 /* how long `run FIFO` waits for a writer (a message, no verdict) */
+
+/* Write g as .scn text to a new $TMPDIR/refstorm-STEM-XXXXXX.scn (the workers read their program
+ * from a file); path receives its name.  -1 (message printed, nothing left behind). */
+static int write_program_temp(const program *g, const char *stem, char *path, size_t n)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(path, n, "%s/refstorm-%s-XXXXXX.scn", tmp && *tmp ? tmp : "/tmp", stem);
+    int fd = mkstemps(path, 4);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    int bad = f == NULL || scn_print(g, f) < 0;
+    if (f && fclose(f) != 0)
+        bad = 1;
+    else if (f == NULL && fd >= 0)
+        close(fd);
+    if (bad) {
+        fprintf(stderr, "refstorm: run: cannot write the program to %s: %s\n", path,
+                strerror(errno));
+        if (fd >= 0)
+            unlink(path);
+        path[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* Read a pipe, FIFO or terminal once, into p.  A FIFO blocks its reader until a writer opens
+ * it: wait for data at most CMD_FIFO_WAIT_MS on the one descriptor that is then read (closing
+ * it would throw away what a writer already sent), and give up with a message instead of
+ * hanging.  -1 (message printed). */
+static int load_stream(const char *path, program *p)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0) {
+        fprintf(stderr, "%s: cannot open: %s\n", path, strerror(errno));
+        return -1;
+    }
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int r;
+    do
+        r = poll(&pfd, 1, CMD_FIFO_WAIT_MS);
+    while (r < 0 && errno == EINTR);
+    if (r == 0) {
+        fprintf(stderr, "refstorm: run: %s: nothing to read after %d s (a pipe or FIFO with no "
+                        "writer?)\n", path, CMD_FIFO_WAIT_MS / 1000);
+        close(fd);
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    size_t len = 0, cap = 65536;
+    char *buf = malloc(cap);
+    for (ssize_t got = 1; buf && got > 0 && len <= SCN_MAX_FILE;) {
+        if (len == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+        }
+        do
+            got = read(fd, buf + len, cap - len);
+        while (got < 0 && errno == EINTR);
+        if (got > 0)
+            len += (size_t)got;
+        else if (got < 0) {
+            fprintf(stderr, "%s: read error: %s\n", path, strerror(errno));
+            free(buf);
+            close(fd);
+            return -1;
+        }
+    }
+    close(fd);
+    if (!buf) {
+        fprintf(stderr, "%s: out of memory\n", path);
+        return -1;
+    }
+    scn_error e;
+    int rc = scn_parse_buffer(buf, len, path, p, &e);
+    free(buf);
+    if (rc < 0) {
+        char msg[512];
+        scn_error_format(&e, msg, sizeof msg);
+        fprintf(stderr, "%s\n", msg);
+    }
+    return rc;
+}
 
 /* `run NAME`: generate the scenario into p and write it to a temporary .scn file (the workers
  * read their program from a file); path receives its name.  -1 (message printed) if the name
@@ -45,21 +136,7 @@ static int generate_scenario(const cli_opts *o, program *p, char *path, size_t n
         return -1;
     }
     cli_program_overrides(o, g);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(path, n, "%s/refstorm-%s-XXXXXX.scn", tmp && *tmp ? tmp : "/tmp", sc->name);
-    int fd = mkstemps(path, 4);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    int bad = f == NULL || scn_print(g, f) < 0;
-    if (f && fclose(f) != 0)
-        bad = 1;
-    else if (f == NULL && fd >= 0)
-        close(fd);
-    if (bad) {
-        fprintf(stderr, "refstorm: run: cannot write the generated program %s: %s\n", path,
-                strerror(errno));
-        if (fd >= 0)
-            unlink(path);
-        path[0] = '\0';
+    if (write_program_temp(g, sc->name, path, n) < 0) {
         scenario_program_free(g);
         return -1;
     }
@@ -79,7 +156,10 @@ static int generate_scenario(const cli_opts *o, program *p, char *path, size_t n
 /* The program of the run into s->prog (s->source names its file): -1 (message printed). */
 static int load(session *s, const cli_opts *o, char *gen_path, size_t n)
 {
-    bool file = strstr(o->target, ".scn") || strchr(o->target, '/') || access(o->target, F_OK) == 0;
+    bool is_stdin = strcmp(o->target, "-") == 0;
+    const char *path = is_stdin ? "/dev/stdin" : o->target;
+    bool file = is_stdin || strstr(o->target, ".scn") || strchr(o->target, '/') ||
+                access(o->target, F_OK) == 0;
     if (!file) {
         if (generate_scenario(o, &s->prog, gen_path, n) < 0)
             return -1;
@@ -88,8 +168,18 @@ static int load(session *s, const cli_opts *o, char *gen_path, size_t n)
         fprintf(stderr, "refstorm: run: --threads applies to generated scenarios; %s fixes "
                         "its own threads\n", o->target);
         return -1;
-    } else if (session_load_program(o->target, &s->prog) < 0) {
-        return -1;
+    } else {
+        /* a pipe, FIFO or terminal (`run -`, /dev/stdin, <(...)) is read once, here; the
+         * workers get a copy in a temporary file, removed at the end like a generated one */
+        struct stat st;
+        bool regular = !is_stdin && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+        if (regular ? session_load_program(path, &s->prog) < 0 : load_stream(path, &s->prog) < 0)
+            return -1;
+        if (!regular) {
+            if (write_program_temp(&s->prog, "input", gen_path, n) < 0)
+                return -1;
+            s->source = gen_path;
+        }
     }
     return session_add_bugs(&s->prog, o->bugs);
 }
@@ -123,9 +213,23 @@ int cmd_run(const cli_opts *o, const char *argv0)
     int rc = EXIT_USAGE;
     if (load(&s, o, gen_path, sizeof gen_path) == 0) {
         s.seed = cli_given(o, "seed") ? o->seed : s.prog.opt.seed;
-        session_new_run(&s, o->report_dir);
-        rc = session_drive(&s, o->trials, o->time_s, session_watchdog(o, &s.prog), NULL, o->bugs);
-        if (!o->quiet && rc != EXIT_INTERNAL)
+        /* trial i uses seed + i: no trial's seed may pass PROG_SEED_MAX (a time-bounded run,
+         * whose trials are unbounded, stops at the last seed instead) */
+        uint64_t trials = o->trials, room = (uint64_t)PROG_SEED_MAX - s.seed + 1;
+        if (trials > room && o->trials == INT64_MAX && !cli_given(o, "trials")) {
+            trials = room;
+        } else if (trials > room) {
+            fprintf(stderr, "refstorm: run: seed %" PRIu64 " with %" PRIu64 " trials: the last "
+                            "trial's seed would pass the largest seed %" PRId64 "; give a smaller "
+                            "--seed or fewer --trials\n",
+                    s.seed, trials, (int64_t)PROG_SEED_MAX);
+            trials = 0;
+        }
+        if (trials > 0) {
+            session_new_run(&s, o->report_dir);
+            rc = session_drive(&s, trials, o->time_s, session_watchdog(o, &s.prog), NULL, o->bugs);
+        }
+        if (!o->quiet && trials > 0 && rc != EXIT_INTERNAL)
             summary(&s, o, rc);
     }
     /* the one exit */

@@ -167,6 +167,7 @@ typedef struct prog_options {
 #define PROG_TRASH_DEPTH_MAX 1000000u
 #define PROG_CHECK_RATE_MAX 1000000u
 #define PROG_TIMEOUT_MS_MAX 86400000u
+#define PROG_SEED_MAX INT64_MAX /* a seed is a JSON integer in reports: signed 64-bit */
 
 typedef struct program {
     uint32_t version;   /* PROG_FORMAT_VERSION */

@@ -13,6 +13,8 @@
  * defaults), then each thread block, two-space indented, separated by blank lines. */
 #include "scn.h"
 
+#include "rs/debug.h" /* rs_bug_find: a `bug` line names a mutant of this runtime */
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -295,7 +297,8 @@ static int header_line(parser *ps, const tok *kw)
         if (memchr(t.s, '\0', t.len) || program_set_name(p, t.s) < 0)
             return perr(ps, t.col, "bad name");
     } else if (word_is(kw, "seed")) {
-        if (once(ps, H_SEED, kw, "seed") < 0 || read_uint(ps, "seed", 0, UINT64_MAX, &v) < 0)
+        /* the CLI's --seed range: a seed is carried as a JSON integer (signed 64-bit) */
+        if (once(ps, H_SEED, kw, "seed") < 0 || read_uint(ps, "seed", 0, PROG_SEED_MAX, &v) < 0)
             return -1;
         p->opt.seed = v;
     } else if (word_is(kw, "check_rate")) {
@@ -325,6 +328,8 @@ static int header_line(parser *ps, const tok *kw)
         char w[PROG_WORD_MAX + 1];
         memcpy(w, t.s, t.len);
         w[t.len] = '\0';
+        if (rs_bug_find(w) < 0)
+            return perr(ps, t.col, "unknown mutant '%s' (the names are in `refstorm list`)", w);
         if (program_add_bug(p, w) < 0)
             return perr(ps, t.col, "out of memory");
     }
@@ -600,6 +605,11 @@ int scn_parse_buffer(const char *buf, size_t len, const char *name, program *out
             break;
         }
         ps->len = n;
+        if (ps->lineno == 1 && n >= 3 && memcmp(ps->line, "\xEF\xBB\xBF", 3) == 0) {
+            rc = perr(ps, 1, "the file starts with a UTF-8 byte order mark (EF BB BF): save it "
+                             "without one (.scn files are plain ASCII)");
+            break;
+        }
         long bad = prog_text_check(ps->line, n, false, &why);
         if (bad >= 0) {
             rc = perr(ps, (uint32_t)bad + 1, "%s", why);
