@@ -115,7 +115,7 @@ static void build_every_op(program *p)
     assert_int_equal(program_set_name(p, "every op: \"quoted\"\tand\\n"), 0);
     assert_int_equal(program_add_bug(p, "tid-zero-unmerged"), 0);
     assert_int_equal(program_add_bug(p, "gc-skips-stacks"), 1);
-    p->opt.seed = UINT64_MAX;
+    p->opt.seed = PROG_SEED_MAX; /* the largest seed the format takes */
     p->opt.freelists = false;
     p->opt.validate = true;
     p->opt.gc_threshold[0] = 1;
