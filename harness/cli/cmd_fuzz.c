@@ -101,8 +101,9 @@ int cmd_import(const cli_opts *o, const char *argv0)
         rc = session_load_program(scn_path, &s.prog) < 0 || session_add_bugs(&s.prog, o->bugs) < 0
                  ? EXIT_USAGE : EXIT_PASS;
     }
+    if (rc == EXIT_PASS && session_new_run(&s, o->report_dir) < 0)
+        rc = EXIT_USAGE;
     if (rc == EXIT_PASS) {
-        session_new_run(&s, o->report_dir);
         rc = session_drive(&s, 1, 0, session_watchdog(o, &s.prog), f.ntape ? trace_path : NULL,
                            o->bugs);
         FILE *out = o->json ? stderr : stdout;

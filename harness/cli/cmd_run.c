@@ -225,8 +225,9 @@ int cmd_run(const cli_opts *o, const char *argv0)
                     s.seed, trials, (int64_t)PROG_SEED_MAX);
             trials = 0;
         }
-        if (trials > 0) {
-            session_new_run(&s, o->report_dir);
+        if (trials > 0 && session_new_run(&s, o->report_dir) < 0) {
+            trials = 0; /* rc stays EXIT_USAGE */
+        } else if (trials > 0) {
             rc = session_drive(&s, trials, o->time_s, session_watchdog(o, &s.prog), NULL, o->bugs);
         }
         if (!o->quiet && trials > 0 && rc != EXIT_INTERNAL)

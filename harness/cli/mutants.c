@@ -677,6 +677,12 @@ int cmd_mutants(const cli_opts *o, const char *argv0)
         fprintf(stderr, "refstorm: --extra-scn %s: %s\n", o->extra_scn, strerror(errno));
         return EXIT_USAGE;
     }
+    /* before the board runs: its summary and the clean row's findings go there */
+    if (o->report_dir && report_dir_writable(o->report_dir) < 0) {
+        fprintf(stderr, "refstorm: --report-dir %s: the summary and findings cannot be written "
+                        "there: %s\n", o->report_dir, strerror(errno));
+        return EXIT_USAGE;
+    }
     json_t *board;
     if (o->variant) {
         if (strcmp(o->variant, build_variant()) != 0) {

@@ -18,14 +18,21 @@
 #include "scheduler.h"
 #include "scn.h"
 
-void session_new_run(session *s, const char *report_dir)
+int session_new_run(session *s, const char *report_dir)
 {
+    /* before the first trial: a finding must have somewhere to go */
+    if (report_dir_writable(report_dir) < 0) {
+        fprintf(stderr, "refstorm: --report-dir %s: findings cannot be written there: %s\n",
+                report_dir, strerror(errno));
+        return -1;
+    }
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     snprintf(s->run_id, sizeof s->run_id, "%04d%02d%02d-%02d%02d%02d-%d", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)getpid());
     snprintf(s->run_dir, sizeof s->run_dir, "%s/%s", report_dir, s->run_id);
+    return 0;
 }
 
 static void progress_clear(session *s)

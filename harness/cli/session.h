@@ -35,7 +35,9 @@ typedef struct session {
 } session;
 
 /* A new run id (UTC time and pid) and its folder name under report_dir, into s. */
-void session_new_run(session *s, const char *report_dir);
+/* A new run id and folder name under report_dir; -1 (message printed) if findings could not be
+ * written there. */
+int session_new_run(session *s, const char *report_dir);
 /* Fold the command line's --bug names into the program; -1 (message printed) on a bad name. */
 int session_add_bugs(program *p, const char *const *bugs);
 /* Parse a .scn file into p; -1 with the file:line:col message printed. */

@@ -340,6 +340,43 @@ static void remove_tree(const char *dir)
     rmdir(dir);
 }
 
+int report_dir_writable(const char *dir)
+{
+    char probe[4096];
+    if (snprintf(probe, sizeof probe, "%s", dir) >= (int)sizeof probe - 32) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    /* the nearest existing ancestor (dir itself if it exists) */
+    struct stat st;
+    while (stat(probe, &st) < 0) {
+        if (errno != ENOENT)
+            return -1;
+        char *slash = strrchr(probe, '/');
+        if (slash == NULL) {
+            snprintf(probe, sizeof probe, ".");
+            break;
+        }
+        if (slash == probe)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+    }
+    if (stat(probe, &st) < 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    strcat(probe, "/.refstorm-probe-XXXXXX");
+    int fd = mkstemp(probe);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    unlink(probe);
+    return 0;
+}
+
 int report_write_finding(const char *root, const report_finding *f, char *out, size_t n)
 {
     char tmp[4096], final[4096];

@@ -62,4 +62,9 @@ char *report_shell_join(int argc, char *const *argv);
  * out.  -1 on failure (nothing is left behind under the final name; errno set). */
 int report_write_finding(const char *root, const report_finding *f, char *out, size_t n);
 
+/* Can findings be written under dir?  Creates and removes one probe file in dir, or — when
+ * dir does not exist yet — in the nearest folder above it that does (nothing is created that
+ * stays).  0, or -1 with errno set (ENOTDIR when a path component is a file). */
+int report_dir_writable(const char *dir);
+
 #endif

@@ -5,13 +5,15 @@
 # drained pipe: "missing version line"); a FIFO with no writer ends with a message instead of
 # hanging; the copies leave nothing in $TMPDIR; a UTF-8 byte order mark, an unknown mutant in a
 # `bug` line and a seed past the JSON range are FILE:LINE:COL errors (exit 2); `--mode --trials
-# 1` says --mode needs a value; seed + trial index never passes the largest seed.
+# 1` says --mode needs a value; seed + trial index never passes the largest seed.  Item 2: a
+# --report-dir where findings cannot be written is refused before the first trial (run and
+# mutants, exit 2), and checking a writable one creates nothing.
 # Run by scripts/test once per variant (RS_BUILD=build/<variant>), printing TAP.
 set -uo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 
-echo "1..10"
+echo "1..13"
 scn=corpus/scn/exec-merge-request.scn
 export TMPDIR=$work/tmp
 mkdir -p "$TMPDIR"
@@ -65,5 +67,21 @@ else notok "seed + trial index does not overflow" "rc=$rc rc2=$rc2" "$(head -2 "
 ntr=$(grep -c "\"trial\"" "$work/json")
 if [ $rc -eq 0 ] && [ "$ntr" -eq 1 ]; then ok "a time-bounded run from the largest seed stops after its one trial"
 else notok "a time-bounded run stops at the last seed" "rc=$rc trials=$ntr" "$(tail -2 "$work/err")"; fi
+
+"$rs" run "$scn" --trials 1 --report-dir /etc/passwd/reports >"$work/out" 2>&1; rc=$?
+if [ $rc -eq 2 ] && grep -q "report-dir /etc/passwd/reports: findings cannot be written there: Not a directory" "$work/out" &&
+   ! grep -q "trials" "$work/out"; then
+    ok "run: an unusable --report-dir is refused before the first trial (exit 2, the cause named)"
+else notok "run refuses an unusable --report-dir first" "rc=$rc" "$(head -3 "$work/out")"; fi
+
+"$rs" mutants --only reftotal-racy --report-dir /proc/refstorm-reports >"$work/out" 2>&1; rc=$?
+if [ $rc -eq 2 ] && grep -q "cannot be written there" "$work/out"; then
+    ok "mutants: an unusable --report-dir is refused before the board runs (exit 2)"
+else notok "mutants refuses an unusable --report-dir first" "rc=$rc" "$(head -3 "$work/out")"; fi
+
+"$rs" run "$scn" --trials 1 --report-dir "$work/new/reports" >"$work/out" 2>&1; rc=$?
+if [ $rc -eq 0 ] && [ ! -e "$work/new" ] && ! ls -A "$work" | grep -q refstorm-probe; then
+    ok "checking a --report-dir that does not exist yet creates nothing on a clean run"
+else notok "the report-dir check leaves nothing behind" "rc=$rc" "$(ls -la "$work" | head)"; fi
 
 [ $failed -eq 0 ]
