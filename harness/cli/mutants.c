@@ -721,7 +721,7 @@ int cmd_mutants(const cli_opts *o, const char *argv0)
         rc = EXIT_INTERNAL;
     }
     if (o->json) {
-        char *s = json_dumps(board, JSON_COMPACT);
+        char *s = json_dumps(board, JSON_COMPACT | REPORT_JSON_REALS);
         if (s)
             printf("%s\n", s);
         free(s);

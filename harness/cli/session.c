@@ -88,7 +88,7 @@ static void print_json(session *s, const trial_result *r, const char *dir)
     json_object_set_new(o, "op_index", json_integer(r->op_index));
     json_object_set_new(o, "trace", trace_json(r->trace));
     json_object_set_new(o, "finding", dir ? json_string(dir) : json_null());
-    char *line = json_dumps(o, JSON_COMPACT);
+    char *line = json_dumps(o, JSON_COMPACT | REPORT_JSON_REALS);
     json_decref(o);
     if (line) {
         progress_clear(s);

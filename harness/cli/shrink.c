@@ -600,7 +600,7 @@ static void print_json(const shrinker *s, const char *out, double secs)
     json_object_set_new(j, "timed_out", json_boolean(s->timed_out));
     json_object_set_new(j, "seconds", json_real(secs));
     json_object_set_new(j, "out", json_string(out));
-    char *line = json_dumps(j, JSON_COMPACT);
+    char *line = json_dumps(j, JSON_COMPACT | REPORT_JSON_REALS);
     json_decref(j);
     if (line) {
         printf("%s\n", line);

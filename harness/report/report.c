@@ -299,7 +299,7 @@ static int write_files(const char *tmp, const char *final, const report_finding 
     json_t *j = report_finding_json(f, final);
     if (!j)
         goto out;
-    js = json_dumps(j, JSON_INDENT(2));
+    js = json_dumps(j, JSON_INDENT(2) | REPORT_JSON_REALS);
     md = render_md(f, final);
     scn = f->prog ? scn_print_to_buffer(f->prog, NULL) : strdup("");
     if (!js || !md || !scn)

@@ -52,6 +52,10 @@ typedef struct report_finding {
     const char *command;         /* the run's whole command line (shell-quoted), or NULL */
 } report_finding;
 
+/* jansson flag for every JSON a person or a tool reads (report.json, --json lines, the
+ * scoreboard): reals with 6 significant digits ("0.00517702", not 0.0051770219999999999) */
+#define REPORT_JSON_REALS JSON_REAL_PRECISION(6)
+
 /* report.json's content (caller json_decref's it); NULL on allocation failure. */
 json_t *report_finding_json(const report_finding *f, const char *dir);
 /* Render op k of thread t as .scn text ("drop r0"); "?" if out of range. */

@@ -246,7 +246,7 @@ int mutants_write_summary(const char *dir, json_t *board)
 {
     if (file_mkdir_p(dir) < 0)
         return -1;
-    char *js = json_dumps(board, JSON_INDENT(2));
+    char *js = json_dumps(board, JSON_INDENT(2) | REPORT_JSON_REALS);
     char *md = markdown(board);
     char *xml = junit(board);
     int rc = -1;

@@ -7,13 +7,14 @@
 # `bug` line and a seed past the JSON range are FILE:LINE:COL errors (exit 2); `--mode --trials
 # 1` says --mode needs a value; seed + trial index never passes the largest seed.  Item 2: a
 # --report-dir where findings cannot be written is refused before the first trial (run and
-# mutants, exit 2), and checking a writable one creates nothing.
+# mutants, exit 2), and checking a writable one creates nothing.  Item 8: --json reals carry 6
+# significant digits, not 17.
 # Run by scripts/test once per variant (RS_BUILD=build/<variant>), printing TAP.
 set -uo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 
-echo "1..13"
+echo "1..14"
 scn=corpus/scn/exec-merge-request.scn
 export TMPDIR=$work/tmp
 mkdir -p "$TMPDIR"
@@ -83,5 +84,10 @@ else notok "mutants refuses an unusable --report-dir first" "rc=$rc" "$(head -3 
 if [ $rc -eq 0 ] && [ ! -e "$work/new" ] && ! ls -A "$work" | grep -q refstorm-probe; then
     ok "checking a --report-dir that does not exist yet creates nothing on a clean run"
 else notok "the report-dir check leaves nothing behind" "rc=$rc" "$(ls -la "$work" | head)"; fi
+
+"$rs" run "$scn" --trials 3 --json --report-dir "$work/r" >"$work/json" 2>/dev/null; rc=$?
+long=$(grep -oE '[0-9]+\.[0-9]{9,}' "$work/json" | head -1)
+if [ $rc -eq 0 ] && grep -q '"seconds"' "$work/json" && [ -z "$long" ]; then ok "--json reals have at most 6 significant digits"
+else notok "--json reals are printed with a sensible precision" "rc=$rc" "$long"; fi
 
 [ $failed -eq 0 ]
