@@ -107,3 +107,9 @@ int file_mkdir_p(const char *path)
     }
     return 0;
 }
+
+const char *file_tmpdir(void)
+{
+    const char *t = getenv("TMPDIR");
+    return t && *t ? t : "/tmp";
+}

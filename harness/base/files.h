@@ -12,6 +12,8 @@ char *file_read_all(const char *path, size_t max, size_t *len);
 int file_write_atomic(const char *dir, const char *name, const void *data, size_t len);
 /* fsync a directory (after a rename into it); -1 with errno. */
 int file_fsync_dir(const char *dir);
+/* The folder temporary files go in: $TMPDIR if set and not empty, else /tmp. */
+const char *file_tmpdir(void);
 /* mkdir -p; -1 with errno on failure. */
 int file_mkdir_p(const char *path);
 

@@ -36,8 +36,7 @@
  * name ("" on failure, message printed). */
 static int write_temp(const char *what, const char *suffix, const char *text, char *path, size_t n)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(path, n, "%s/refstorm-%s-XXXXXX%s", tmp && *tmp ? tmp : "/tmp", what, suffix);
+    snprintf(path, n, "%s/refstorm-%s-XXXXXX%s", file_tmpdir(), what, suffix);
     int fd = mkstemps(path, (int)strlen(suffix));
     size_t len = strlen(text);
     if (fd < 0 || write(fd, text, len) != (ssize_t)len || close(fd) != 0) {

@@ -7,6 +7,7 @@
  * CMD_SCENARIO_SEED) and --threads, and carries that seed.  A finding records its seed and its
  * program (repro.scn), so `repro` replays that one trial alone. */
 #include "commands.h"
+#include "files.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,8 +33,7 @@
  * from a file); path receives its name.  -1 (message printed, nothing left behind). */
 static int write_program_temp(const program *g, const char *stem, char *path, size_t n)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(path, n, "%s/refstorm-%s-XXXXXX.scn", tmp && *tmp ? tmp : "/tmp", stem);
+    snprintf(path, n, "%s/refstorm-%s-XXXXXX.scn", file_tmpdir(), stem);
     int fd = mkstemps(path, 4);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     int bad = f == NULL || scn_print(g, f) < 0;

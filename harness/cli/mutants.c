@@ -149,7 +149,7 @@ static int run_program(const char *path, run_mode mode, uint64_t seed, const cha
 typedef struct board_run {
     const cli_opts *o;
     const char *variant;      /* the subset this process runs */
-    char tmpdir[64];          /* generated .scn files */
+    char tmpdir[4096];          /* generated .scn files */
     const char *bugs_force;   /* --force-bug or NULL */
     const char *extra;        /* --extra-scn or NULL: unit nsc of every row */
     double t0;
@@ -261,7 +261,7 @@ static int mutant_seed(board_run *b, const char *name, const scenario **sc, size
     for (int round = 0;; round++) {
         uint64_t quantum = round_quantum(round);
         for (size_t i = 0; i < nunits; i++) {
-            char buf[256];
+            char buf[4096 + 128];
             bool gen = i >= nextra;
             const scenario *sci = gen ? sc[i - nextra] : NULL;
             const char *path = gen ? buf : b->extra;
@@ -393,7 +393,7 @@ static json_t *clean_row(board_run *b, bool *failed)
         size_t nunits = scenario_count() + (b->extra != NULL);
         for (size_t i = 0; i < nunits && !*failed; i++) {
             const scenario *sc = scenario_at(i);
-            char buf[256];
+            char buf[4096 + 128];
             const char *path = sc ? buf : b->extra, *unit = sc ? sc->name : b->extra;
             if (sc && !scn_for(b, sc, s, buf, sizeof buf)) {
                 *failed = true;
@@ -493,7 +493,7 @@ static json_t *run_subset(const cli_opts *o, const char *variant)
 {
     board_run b = {.o = o, .variant = variant, .bugs_force = o->force_bug, .extra = o->extra_scn,
                    .t0 = mono_now_s()};
-    snprintf(b.tmpdir, sizeof b.tmpdir, "/tmp/refstorm-mutants-XXXXXX");
+    snprintf(b.tmpdir, sizeof b.tmpdir, "%s/refstorm-mutants-XXXXXX", file_tmpdir());
     if (!mkdtemp(b.tmpdir)) {
         fprintf(stderr, "refstorm: mutants: cannot create a temporary directory: %s\n",
                 strerror(errno));
@@ -520,7 +520,7 @@ static json_t *run_subset(const cli_opts *o, const char *variant)
     /* remove the generated programs */
     for (size_t i = 0; i < scenario_count(); i++)
         for (int s = 0; s < o->seeds; s++) {
-            char path[256];
+            char path[4096 + 128];
             snprintf(path, sizeof path, "%s/%s-%d.scn", b.tmpdir, scenario_at(i)->name, s);
             unlink(path);
         }
@@ -537,7 +537,7 @@ static json_t *run_subset(const cli_opts *o, const char *variant)
 typedef struct child {
     const char *variant;
     char exe[PATH_MAX + 32];
-    char out[64];
+    char out[4096];
     pid_t pid;
 } child;
 
@@ -563,7 +563,7 @@ static int start_child(const cli_opts *o, child *c)
                         "scripts/refstorm mutants)\n", c->exe, c->variant);
         return -1;
     }
-    snprintf(c->out, sizeof c->out, "/tmp/refstorm-mutants-%s-XXXXXX", c->variant);
+    snprintf(c->out, sizeof c->out, "%s/refstorm-mutants-%s-XXXXXX", file_tmpdir(), c->variant);
     int fd = mkstemp(c->out);
     if (fd < 0)
         return -1;

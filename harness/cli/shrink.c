@@ -140,7 +140,7 @@ typedef struct shrinker {
     bool have_want;                     /* false until known (a .scn input's first failure) */
     verdict want_verdict;
     char want_check[32];
-    char tmpdir[64], cand_path[96];
+    char tmpdir[4096], cand_path[4096 + 16];
     program cur;                        /* the smallest program that reproduced so far */
     uint64_t cur_seed;                  /* the seed it reproduced with */
     uint64_t orig_ops;
@@ -731,7 +731,7 @@ int cmd_shrink(const cli_opts *o, const char *argv0)
         snprintf(out, sizeof out, "%s", o->out);
     else
         default_out(o->target, dir, out, sizeof out);
-    snprintf(s.tmpdir, sizeof s.tmpdir, "/tmp/refstorm-shrink-XXXXXX");
+    snprintf(s.tmpdir, sizeof s.tmpdir, "%s/refstorm-shrink-XXXXXX", file_tmpdir());
     if (!mkdtemp(s.tmpdir)) {
         fprintf(stderr, "refstorm: shrink: cannot create a temporary directory: %s\n",
                 strerror(errno));

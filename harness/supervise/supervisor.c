@@ -418,13 +418,15 @@ internal:
 int64_t worker_run(const worker_spec *wsp, uint64_t trials, double time_s, trial_fn fn,
                    tick_fn tick, void *ctx, char *err, size_t n)
 {
-    char tmpl[] = "/tmp/refstorm-XXXXXX";
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/refstorm-XXXXXX", file_tmpdir());
     const char *tmpdir = mkdtemp(tmpl);
     if (!tmpdir) {
-        snprintf(err, n, "cannot create a temporary directory: %s", strerror(errno));
+        snprintf(err, n, "cannot create a temporary directory in %s: %s", file_tmpdir(),
+                 strerror(errno));
         return -1;
     }
-    char log_path[64];
+    char log_path[4096 + 16];
     snprintf(log_path, sizeof log_path, "%s/worker.log", tmpdir);
     worker_spec ws = *wsp;
     ws.log_path = log_path;

@@ -8,13 +8,14 @@
 # 1` says --mode needs a value; seed + trial index never passes the largest seed.  Item 2: a
 # --report-dir where findings cannot be written is refused before the first trial (run and
 # mutants, exit 2), and checking a writable one creates nothing.  Item 8: --json reals carry 6
-# significant digits, not 17.
+# significant digits, not 17.  Item 3: temporary files (worker logs, generated programs) go under
+# $TMPDIR and are gone at the end.
 # Run by scripts/test once per variant (RS_BUILD=build/<variant>), printing TAP.
 set -uo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 
-echo "1..14"
+echo "1..16"
 scn=corpus/scn/exec-merge-request.scn
 export TMPDIR=$work/tmp
 mkdir -p "$TMPDIR"
@@ -89,5 +90,14 @@ else notok "the report-dir check leaves nothing behind" "rc=$rc" "$(ls -la "$wor
 long=$(grep -oE '[0-9]\.0*[1-9][0-9]{6,}' "$work/json" | head -1) # 7 or more significant digits
 if [ $rc -eq 0 ] && grep -q '"seconds"' "$work/json" && [ -z "$long" ]; then ok "--json reals have at most 6 significant digits"
 else notok "--json reals are printed with a sensible precision" "rc=$rc" "$long"; fi
+
+TMPDIR=$work/nonexistent "$rs" run gc-toggle --trials 1 --report-dir "$work/r" >"$work/out" 2>&1; rc=$?
+if [ $rc -ne 0 ] && grep -q "$work/nonexistent" "$work/out"; then ok "temporary files go under \$TMPDIR (an unusable one is named in the error)"
+else notok "temporary files go under \$TMPDIR" "rc=$rc" "$(tail -2 "$work/out")"; fi
+
+mkdir -p "$work/t2"
+TMPDIR=$work/t2 "$rs" run gc-toggle --trials 2 --selftest-crash 1 --report-dir "$work/r" >"$work/out" 2>&1; rc=$?
+if [ $rc -eq 1 ] && [ -z "$(ls -A "$work/t2")" ]; then ok "after a run with a crashing worker \$TMPDIR holds nothing of it"
+else notok "temporary files are removed" "rc=$rc" "$(ls -A "$work/t2")"; fi
 
 [ $failed -eq 0 ]
