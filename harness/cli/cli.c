@@ -146,6 +146,8 @@ const cli_exit_code cli_exit_codes[] = {
     {EXIT_USAGE, "usage or input error: bad flag, malformed .scn (FILE:LINE:COL: message), "
                      "unknown scenario or mutant, a program the executor cannot run"},
     {EXIT_INTERNAL, "internal error: refstorm itself failed (worker could not start, I/O)"},
+    {128 + 2, "interrupted by SIGINT: workers ended, finished findings kept, temporary files "
+              "removed, the summary so far printed (143: SIGTERM; 141: stdout closed)"},
 };
 const size_t cli_nexit_codes = sizeof cli_exit_codes / sizeof cli_exit_codes[0];
 

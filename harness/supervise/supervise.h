@@ -64,6 +64,15 @@ typedef struct worker_spec {
     const char *log_path;     /* worker_batch: where the worker's output goes (truncated) */
 } worker_spec;
 
+/* Interruption.  supervise_signals_install() makes SIGINT, SIGTERM and SIGPIPE set a flag
+ * instead of ending the process.  worker_batch and worker_run then kill their worker, leave
+ * the trial in progress out (it did not finish: neither a pass nor a finding; a finding the
+ * worker had already reported is still delivered), remove their temporary files, start no
+ * other worker and return what finished.  supervise_interrupted() is that signal, 0 if none:
+ * the command ends with its summary so far and exit status 128 + signal. */
+void supervise_signals_install(void);
+int supervise_interrupted(void);
+
 /* Called for each trial, in order; a finding is delivered after the worker has exited (so
  * its log is complete).  The callback may keep nothing it does not copy.  A non-zero return
  * stops worker_run before it starts another worker. */

@@ -270,6 +270,28 @@ static pid_t spawn_worker(const worker_spec *ws, uint64_t first, uint64_t count,
     return pid;
 }
 
+static volatile sig_atomic_t stop_signal; /* set by on_stop_signal only */
+
+static void on_stop_signal(int sig)
+{
+    if (!stop_signal)
+        stop_signal = sig;
+}
+
+void supervise_signals_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: poll and waitpid return EINTR, and the loops look */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+int supervise_interrupted(void) { return stop_signal; }
+
 int64_t worker_batch(const worker_spec *ws, uint64_t first, uint64_t count, trial_fn fn,
                      tick_fn tick, void *ctx, char *err, size_t n)
 {
@@ -296,6 +318,10 @@ static int64_t batch(const worker_spec *ws, uint64_t first, uint64_t count, tria
         int ms = wait <= 0 ? 0 : wait > 1.0 ? 1000 : (int)(wait * 1000) + 1;
         struct pollfd pf = {.fd = rfd, .events = POLLIN};
         int pr = poll(&pf, 1, ms);
+        if (stop_signal) { /* interrupted: the trial in progress will not finish */
+            kill(pid, SIGKILL);
+            break;
+        }
         if (tick)
             tick(ctx);
         if (pr < 0 && errno != EINTR)
@@ -358,6 +384,12 @@ static int64_t batch(const worker_spec *ws, uint64_t first, uint64_t count, tria
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    if (stop_signal && !have_held && !bad_line) {
+        free(dump);
+        if (stop)
+            *stop = true;
+        return (int64_t)delivered;
+    }
     size_t log_len = 0;
     char *log = file_read_all(ws->log_path, WORKER_LOG_MAX, &log_len);
     if (!log) {
@@ -434,7 +466,7 @@ int64_t worker_run(const worker_spec *wsp, uint64_t trials, double time_s, trial
     uint64_t next = 0;
     int64_t rc = 0;
     bool stop = false;
-    while (next < trials && !stop) {
+    while (next < trials && !stop && !stop_signal) {
         ws.time_left_s = 0;
         if (time_s > 0) {
             ws.time_left_s = time_s - (mono_now_s() - t0);
@@ -446,7 +478,7 @@ int64_t worker_run(const worker_spec *wsp, uint64_t trials, double time_s, trial
             rc = -1;
             break;
         }
-        if (got == 0 && time_s <= 0) {
+        if (got == 0 && time_s <= 0 && !stop_signal) {
             snprintf(err, n, "a worker exited cleanly without running a trial");
             rc = -1;
             break;

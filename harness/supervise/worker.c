@@ -71,6 +71,9 @@ static int send_result(int fd, uint64_t trial, uint64_t seed, const exec_result 
 
 int worker_main(const worker_args *o)
 {
+    /* ^C reaches the terminal's whole process group: the supervisor decides what an
+     * interruption ends (supervise_signals_install), and a worker it killed is no crash */
+    signal(SIGINT, SIG_IGN);
     int fd = o->result_fd;
     program p;
     scn_error e;
