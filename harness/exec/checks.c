@@ -20,8 +20,12 @@
 
 static void report_violation(exec_thread *t, int64_t index, const rs_violation *v)
 {
-    exec_fail(t->tr, VERDICT_INVARIANT, v->invariant, t->idx, index, "%s at %p: %s", v->invariant,
-              v->obj, v->msg);
+    if (v->obj) /* the object it is about, when it names one (never "(nil)") */
+        exec_fail(t->tr, VERDICT_INVARIANT, v->invariant, t->idx, index, "%s at %p: %s",
+                  v->invariant, v->obj, v->msg);
+    else
+        exec_fail(t->tr, VERDICT_INVARIANT, v->invariant, t->idx, index, "%s: %s", v->invariant,
+                  v->msg);
 }
 
 void exec_stw_point(exec_thread *t, int64_t index)

@@ -253,6 +253,8 @@ void exec_check_lock_order(exec_trial *tr);
 void exec_watchdog_arm(exec_trial *tr, uint32_t timeout_ms);
 void exec_watchdog_disarm(void);
 void exec_watchdog_signal_setup(void);
+/* the blame block on a death (watchdog.c); once per process, before the first trial */
+void exec_blame_install(void);
 /* the pct-deadlock (in-process) dump: malloc'd text, no backtraces */
 char *exec_thread_dump_text(exec_trial *tr);
 

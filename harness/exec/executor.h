@@ -57,6 +57,16 @@ typedef struct exec_result {
  *     ==refstorm-hang-end==
  * Backtraces are taken by the thread itself in a SIGURG handler (backtrace(3) from
  * <execinfo.h>); the watchdog signals one thread at a time and waits 200 ms for each. */
+/* When a trial dies instead (a fatal signal, or a sanitizer ending the process after its
+ * report), the dying thread first writes the blame block to stderr:
+ *     ==refstorm-blame-begin==
+ *     blame thread <i> op <k>              (the thread that died and its op; absent if the
+ *                                           death was not on a program thread)
+ *     ops_run <n> elapsed_ms <ms>
+ *     thread <i> op ...                    (one line per thread, as in the hang block)
+ *     ==refstorm-blame-end==                                                                */
+#define EXEC_BLAME_BEGIN "==refstorm-blame-begin=="
+#define EXEC_BLAME_END "==refstorm-blame-end=="
 #define EXEC_HANG_EXIT_STATUS 86
 #define EXEC_HANG_BEGIN "==refstorm-hang-begin=="
 #define EXEC_HANG_END "==refstorm-hang-end=="

@@ -15,12 +15,19 @@
  * raises an acknowledgement flag; the watchdog waits up to 200 ms for it.  backtrace() is
  * called once at start so that libgcc is loaded before any handler needs it.  Under TSan a
  * signal reaches a thread blocked in a raw futex syscall only when it leaves it, so such a
- * thread's backtrace may be "unavailable"; the rest of its line still says where it is. */
+ * thread's backtrace may be "unavailable"; the rest of its line still says where it is.
+ *
+ * Deaths: when a trial ends the process some other way — a fatal signal (rs_fatal's abort, a
+ * segfault in a build without ASan) or a sanitizer about to exit after its report (its death
+ * callback) — the dying thread writes the blame block (executor.h) first, so the supervisor can
+ * name the thread and op that died and what every other thread was doing.  A signal handler
+ * a sanitizer already installed is left alone: its report ends in the death callback. */
 #include "exec_internal.h"
 
 #include <execinfo.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +35,23 @@
 #include <unistd.h>
 
 #include "rs/hooks.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define WD_SANITIZER 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define WD_SANITIZER 1
+#endif
+/* libFuzzer owns the one sanitizer death callback in a fuzz build (it writes the crash file
+ * there), so the blame block comes from signals only in those builds */
+#if defined(FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+#undef WD_SANITIZER
+#endif
+#ifdef WD_SANITIZER
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 #define WD_ACK_WAIT_MS 200
 #define WD_SIGNAL SIGURG
@@ -161,6 +185,7 @@ static void *wd_main(void *arg)
 
 void exec_watchdog_arm(exec_trial *tr, uint32_t timeout_ms)
 {
+    exec_blame_install();
     if (!wd_running) {
         void *warm[4];
         backtrace(warm, 4); /* load the unwinder now, not inside a signal handler */
@@ -182,4 +207,78 @@ void exec_watchdog_disarm(void)
     rs_atomic_store_relaxed_ptr(&wd_trial, NULL);
     rs_atomic_add_release_u32(&wd_gen, 1); /* pairs with wd_main's acquire loads */
     rs_futex_wake((uint32_t *)&wd_gen, 1);
+}
+
+/* ---- the blame block ---- */
+
+static RS_ATOMIC(uint32_t) blame_written; /* once per process: the first death tells */
+
+/* One line onto fd 2 from a stack buffer: no stdio buffer, no malloc (dprintf may allocate,
+ * which TSan reports as a signal-unsafe call inside a handler). */
+__attribute__((format(printf, 1, 2))) static void blame_line(const char *fmt, ...)
+{
+    char buf[600];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n > 0 && write(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1) < 0)
+        return;
+}
+
+/* Called on the dying thread, in a signal handler or a sanitizer's death callback; the
+ * trial's fields are read with the relaxed loads the watchdog uses. */
+static void blame_write(void)
+{
+    exec_trial *tr = rs_atomic_load_relaxed_ptr(&wd_trial);
+    if (tr == NULL || rs_atomic_exchange_relaxed_u32(&blame_written, 1) != 0)
+        return;
+    exec_thread *me = exec_self();
+    int64_t el = (wd_now() - rs_atomic_load_relaxed_i64(&wd_started_ns)) / 1000000;
+    blame_line("%s\n", EXEC_BLAME_BEGIN);
+    if (me)
+        blame_line("blame thread %d op %lld\n", me->idx,
+                (long long)rs_atomic_load_relaxed_i64(&me->cur_op));
+    blame_line("ops_run %llu elapsed_ms %lld\n",
+            (unsigned long long)rs_atomic_load_relaxed_u64(&tr->ops_run), (long long)el);
+    char line[512];
+    for (int i = 0; i < tr->nthreads; i++) {
+        thread_line(tr, i, line, sizeof line);
+        blame_line("%s", line);
+    }
+    blame_line("%s\n", EXEC_BLAME_END);
+}
+
+static void blame_on_signal(int sig)
+{
+    blame_write();
+    signal(sig, SIG_DFL); /* and die of it as before */
+    raise(sig);
+}
+
+#ifdef WD_SANITIZER
+static void blame_on_death(void) { blame_write(); }
+#endif
+
+void exec_blame_install(void)
+{
+    static bool installed; /* the executor's thread only */
+    if (installed)
+        return;
+    installed = true;
+    static const int fatal[] = {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+        struct sigaction old;
+        if (sigaction(fatal[i], NULL, &old) < 0 || old.sa_handler != SIG_DFL ||
+            (old.sa_flags & SA_SIGINFO))
+            continue; /* a sanitizer's, or the embedding program's: theirs */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = blame_on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(fatal[i], &sa, NULL);
+    }
+#ifdef WD_SANITIZER
+    __sanitizer_set_death_callback(blame_on_death);
+#endif
 }

@@ -250,7 +250,11 @@ static char *render_md(const report_finding *f, const char *dir)
     if (f->thread >= 0 && f->prog && (uint32_t)f->thread < f->prog->nthreads) {
         char op[256];
         report_op_text(f->prog, f->thread, f->op_index, op, sizeof op);
-        if (f->op_index >= 0)
+        uint32_t nops = f->prog->thread[f->thread].nops;
+        if (f->op_index >= 0 && (uint64_t)f->op_index >= nops)
+            fprintf(m, "The failure was seen in thread t%d after its last op (while the thread "
+                       "ended)", f->thread);
+        else if (f->op_index >= 0)
             fprintf(m, "The failure was seen in thread t%d at op %" PRId64 ": `%s`", f->thread,
                     f->op_index, op);
         else

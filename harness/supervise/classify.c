@@ -149,6 +149,37 @@ static bool exec_hang(const char *log, size_t len, trial_result *r)
     return true;
 }
 
+/* The executor's blame block (a death: fatal signal or sanitizer), if the log has one: the
+ * thread and op that died, the ops run and the time, and the block as the thread dump. */
+static void exec_blame(const char *log, size_t len, trial_result *r)
+{
+    const char *b = memmem(log, len, EXEC_BLAME_BEGIN, strlen(EXEC_BLAME_BEGIN));
+    if (!b)
+        return;
+    const char *end = log + len;
+    const char *e = memmem(b, (size_t)(end - b), EXEC_BLAME_END, strlen(EXEC_BLAME_END));
+    e = e ? e + strlen(EXEC_BLAME_END) : end;
+    free(r->thread_dump);
+    r->thread_dump = strndup(b, (size_t)(e - b));
+    for (const char *line = b; line < e;) {
+        const char *nl = memchr(line, '\n', (size_t)(e - line));
+        size_t ll = (size_t)((nl ? nl : e) - line);
+        char buf[512];
+        snprintf(buf, sizeof buf, "%.*s", (int)(ll < sizeof buf ? ll : sizeof buf - 1), line);
+        int t;
+        long long op, el;
+        unsigned long long ops;
+        if (sscanf(buf, "blame thread %d op %lld", &t, &op) == 2) {
+            r->thread = t;
+            r->op_index = op;
+        } else if (sscanf(buf, "ops_run %llu elapsed_ms %lld", &ops, &el) == 2) {
+            r->ops_run = ops;
+            r->seconds = (double)el / 1000.0;
+        }
+        line = nl ? nl + 1 : e;
+    }
+}
+
 int worker_classify_end(int status, bool hung, const char *log, size_t log_len,
                         trial_result *r)
 {
@@ -179,6 +210,7 @@ int worker_classify_end(int status, bool hung, const char *log, size_t log_len,
         return 0;
     }
     if (has_h && !h.deadly_signal) {
+        exec_blame(log, log_len, r);
         r->verdict = VERDICT_SANITIZER;
         snprintf(r->check, sizeof r->check, "%s", h.kind);
         snprintf(r->message, sizeof r->message, "%s", h.text);
@@ -186,6 +218,7 @@ int worker_classify_end(int status, bool hung, const char *log, size_t log_len,
         return 0;
     }
     if (has_h || r->signal) {
+        exec_blame(log, log_len, r);
         r->verdict = VERDICT_CRASH;
         if (has_h) {
             snprintf(r->check, sizeof r->check, "%s", h.signal);
@@ -208,6 +241,7 @@ int worker_classify_end(int status, bool hung, const char *log, size_t log_len,
     }
     if (r->exit_status == EXIT_USAGE || r->exit_status == EXIT_INTERNAL)
         return -1;
+    exec_blame(log, log_len, r);
     r->verdict = VERDICT_CRASH;
     snprintf(r->check, sizeof r->check, "exit");
     snprintf(r->message, sizeof r->message,
