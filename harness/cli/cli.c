@@ -113,9 +113,10 @@ const cli_flag cli_flags[] = {
      "scoreboard; shrink: one object, the result)"},
     {"quiet", NULL, CLI_BOOL, C(CLI_CMD_RUN) | C(CLI_CMD_REPRO) | MUT | SHR | IMP, false, F(quiet), 0, 0,
      "no progress line, no summary (findings are still reported)"},
-    {"tries", "N", CLI_INT, SHR, false, F(tries), 1, 1000,
+    {"tries", "N", CLI_INT, SHR | C(CLI_CMD_REPRO), false, F(tries), 1, 1000,
      "shrink: trials per candidate; a candidate reproduces if one of them fails with the "
-     "original verdict and check (default 1 in pct, 5 in free and chaos)"},
+     "original verdict and check (default 1 in pct, 5 in free and chaos); repro: replay the "
+     "trial N times (same seed) and print how many reproduced (default 1)"},
     {"out", "FILE", CLI_STR, SHR | ENC, false, F(out), 0, 0,
      "shrink: where the minimized .scn goes, written atomically (default FINDING_DIR/min.scn, "
      "or FILE.min.scn); encode: where the bytes go (required)"},

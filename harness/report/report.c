@@ -244,6 +244,12 @@ static char *render_md(const report_finding *f, const char *dir)
     char *replay = replay_command(f, dir), *replay_long = replay_command_long(f, dir);
     fprintf(m, "\n## Replay\n\n    %s\n\nor, spelled out:\n\n    %s\n", replay ? replay : "?",
             replay_long ? replay_long : "?");
+    if (f->mode == MODE_PCT)
+        fprintf(m, "\nThe replay is exact: pct runs one thread at a time and follows trace.txt.\n");
+    else
+        fprintf(m, "\nThe replay is statistical: a %s trial depends on how the machine schedules "
+                   "its threads, so one replay may pass; `refstorm repro --tries 20 <this "
+                   "folder>` measures how often it comes back.\n", mode_name(f->mode));
     free(replay);
     free(replay_long);
     fprintf(m, "\n## Threads and ops involved\n\n");
