@@ -27,6 +27,12 @@ int session_new_run(session *s, const char *report_dir)
         return -1;
     }
     time_t now = time(NULL);
+    /* debris of a run killed while it wrote a finding (a write takes milliseconds: a minute's
+     * margin keeps a concurrent run's write in progress) */
+    int swept = report_sweep_stale(report_dir, now - 60);
+    if (swept > 0 && !s->o->quiet)
+        fprintf(stderr, "refstorm: removed %d unfinished finding folder(s) (.tmp-*) that an "
+                        "interrupted run left in %s\n", swept, report_dir);
     struct tm tm;
     gmtime_r(&now, &tm);
     snprintf(s->run_id, sizeof s->run_id, "%04d%02d%02d-%02d%02d%02d-%d", tm.tm_year + 1900,

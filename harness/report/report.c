@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "files.h"
@@ -338,16 +340,60 @@ out:
     return rc;
 }
 
+/* A finding folder is flat: remove every entry (the files and any half-written temporary of
+ * file_write_atomic), then the folder. */
 static void remove_tree(const char *dir)
 {
-    static const char *const names[] = {"report.json", "report.md", "repro.scn", "trace.txt",
-                                        "sanitizer.log", "thread_dump.txt", "op_log.txt"};
-    char p[4096];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
-        unlink(p);
+    DIR *d = opendir(dir);
+    if (d != NULL) {
+        char p[4096 + 256];
+        for (struct dirent *e; (e = readdir(d)) != NULL;)
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+                snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+                unlink(p);
+            }
+        closedir(d);
     }
     rmdir(dir);
+}
+
+int report_sweep_stale(const char *report_dir, time_t before)
+{
+    DIR *top = opendir(report_dir);
+    if (top == NULL)
+        return 0;
+    int removed = 0;
+    for (struct dirent *run; (run = readdir(top)) != NULL;) {
+        if (run->d_name[0] == '.')
+            continue;
+        char rdir[4096];
+        if (snprintf(rdir, sizeof rdir, "%s/%s", report_dir, run->d_name) >= (int)sizeof rdir)
+            continue;
+        DIR *d = opendir(rdir);
+        if (d == NULL)
+            continue;
+        int left = 0, gone = 0;
+        for (struct dirent *e; (e = readdir(d)) != NULL;) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char p[4096 + 256];
+            struct stat st;
+            snprintf(p, sizeof p, "%s/%s", rdir, e->d_name);
+            if (strncmp(e->d_name, ".tmp-", 5) == 0 && stat(p, &st) == 0 && S_ISDIR(st.st_mode) &&
+                st.st_mtime < before) {
+                remove_tree(p);
+                gone++;
+            } else {
+                left++;
+            }
+        }
+        closedir(d);
+        if (gone > 0 && left == 0)
+            rmdir(rdir); /* a run folder that held only the unfinished write */
+        removed += gone;
+    }
+    closedir(top);
+    return removed;
 }
 
 int report_dir_writable(const char *dir)

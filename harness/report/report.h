@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -70,5 +71,10 @@ int report_write_finding(const char *root, const report_finding *f, char *out, s
  * dir does not exist yet — in the nearest folder above it that does (nothing is created that
  * stays).  0, or -1 with errno set (ENOTDIR when a path component is a file). */
 int report_dir_writable(const char *dir);
+
+/* Remove the `.tmp-<finding>-XXXXXX` folders that a write interrupted by kill -9 left in the run
+ * folders of report_dir, those last changed before `before` (a live process's write is newer),
+ * and a run folder left empty by that.  Returns how many were removed. */
+int report_sweep_stale(const char *report_dir, time_t before);
 
 #endif

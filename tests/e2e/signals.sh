@@ -5,12 +5,14 @@
 # SIGTERM after a finding: the finding's folder is complete, exit 143, $TMPDIR empty.  A closed
 # stdout (`run --json | head -1`) ends the run with 141 and no temporary files.  The signals are
 # sent once the run has shown the state the test needs (a trial done, a finding written), never
-# after a fixed sleep.  Run by scripts/test once per variant, printing TAP.
+# after a fixed sleep.  The `.tmp-*` folder a kill -9 leaves mid-write is swept by the next run
+# (when older than a minute), with its run folder if that is left empty; a fresh one is kept.
+# Run by scripts/test once per variant, printing TAP.
 set -uo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 
-echo "1..3"
+echo "1..4"
 export TMPDIR=$work/tmp
 mkdir -p "$TMPDIR"
 
@@ -45,5 +47,16 @@ if [ $rc -eq 141 ] && grep -q '"trial"' "$work/out3" && ! grep -q "internal erro
    [ -z "$(ls -A "$TMPDIR")" ]; then
     ok "a closed stdout (--json | head -1) ends the run: exit 141, no temporary files"
 else notok "SIGPIPE ends the run quietly" "rc=$rc" "$(tail -3 "$work/err3")" "TMPDIR: $(ls -A "$TMPDIR")"; fi
+
+old=$work/r4/20200101-000000-1/.tmp-001-crash-trial0-AbCdEf
+fresh=$work/r4/20200101-000000-2/.tmp-001-crash-trial0-GhIjKl
+mkdir -p "$old" "$fresh"
+echo '{' >"$old/report.json"; echo partial >"$old/.report.md.tmp123"; echo '{' >"$fresh/report.json"
+touch -d '2 hours ago' "$old"
+"$rs" run corpus/scn/exec-merge-request.scn --trials 1 --report-dir "$work/r4" >"$work/out4" 2>&1; rc=$?
+if [ $rc -eq 0 ] && [ ! -e "$old" ] && [ ! -e "$work/r4/20200101-000000-1" ] && [ -d "$fresh" ] &&
+   grep -q "removed 1 unfinished finding folder" "$work/out4"; then
+    ok "a stale .tmp-* finding folder (and its emptied run folder) is swept at start; a fresh one is kept"
+else notok "stale .tmp-* folders are swept" "rc=$rc" "$(find "$work/r4")" "$(tail -2 "$work/out4")"; fi
 
 [ $failed -eq 0 ]
