@@ -459,6 +459,7 @@ int report_write_finding(const char *root, const report_finding *f, char *out, s
 fail:;
     int e = errno ? errno : EIO;
     remove_tree(tmp);
+    rmdir(root); /* the run folder, if this finding was to be its first: no empty folder stays */
     errno = e;
     return -1;
 }
