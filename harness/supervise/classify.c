@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "executor.h"
 
@@ -113,6 +114,70 @@ bool log_fatal_line(const char *log, size_t len, char *out, size_t n)
     return true;
 }
 
+/* backtrace_symbols_fd names only exported functions; the rest are "refstorm(+0x1f1932)[...]".
+ * Give each such frame its function and line from addr2line (binutils) run on this binary —
+ * the worker's, since the supervisor starts /proc/self/exe.  The dump is returned rewritten
+ * (malloc'd), or NULL to keep it as it is (addr2line missing, or nothing to name). */
+#define SYM_MAX_FRAMES 256
+static char *symbolize(const char *dump)
+{
+    char exe[4096];
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (el <= 0)
+        return NULL;
+    exe[el] = '\0';
+    /* the frames to name: "...(+0xHEX)[..." */
+    const char *at[SYM_MAX_FRAMES];
+    unsigned long long off[SYM_MAX_FRAMES];
+    int n = 0;
+    for (const char *p = dump; (p = strstr(p, "(+0x")) != NULL && n < SYM_MAX_FRAMES; p += 4) {
+        const char *eol = strchr(p, '\n'), *bol = p;
+        while (bol > dump && bol[-1] != '\n')
+            bol--;
+        bool shared = memmem(bol, (size_t)(p - bol), ".so", 3) != NULL; /* libc's, not ours */
+        if (!shared && sscanf(p, "(+0x%llx)", &off[n]) == 1) {
+            at[n] = eol ? eol : p + strlen(p);
+            n++;
+        }
+    }
+    if (n == 0)
+        return NULL;
+    size_t cmdcap = strlen(exe) + 64 + (size_t)n * 24;
+    char *cmd = malloc(cmdcap);
+    if (!cmd)
+        return NULL;
+    size_t k = (size_t)snprintf(cmd, cmdcap, "addr2line -f -C -p -e '%s'", exe);
+    for (int i = 0; i < n; i++)
+        k += (size_t)snprintf(cmd + k, cmdcap - k, " 0x%llx", off[i]);
+    snprintf(cmd + k, cmdcap - k, " 2>/dev/null");
+    FILE *f = strchr(exe, '\'') ? NULL : popen(cmd, "r");
+    free(cmd);
+    if (!f)
+        return NULL;
+    char names[SYM_MAX_FRAMES][256];
+    int got = 0;
+    while (got < n && fgets(names[got], sizeof names[got], f)) {
+        names[got][strcspn(names[got], "\n")] = '\0';
+        got++;
+    }
+    if (pclose(f) != 0 || got != n)
+        return NULL;
+    size_t cap = strlen(dump) + (size_t)n * 280 + 1, len = 0;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    const char *src = dump;
+    for (int i = 0; i < n; i++) {
+        size_t chunk = (size_t)(at[i] - src);
+        memcpy(out + len, src, chunk);
+        len += chunk;
+        len += (size_t)snprintf(out + len, cap - len, "  %s", names[i]);
+        src = at[i];
+    }
+    snprintf(out + len, cap - len, "%s", src);
+    return out;
+}
+
 /* The executor's hang block, if the log has one: the verdict, the first unfinished thread
  * and its op, and the block itself as the thread dump. */
 static bool exec_hang(const char *log, size_t len, trial_result *r)
@@ -124,6 +189,11 @@ static bool exec_hang(const char *log, size_t len, trial_result *r)
     const char *e = memmem(b, (size_t)(end - b), EXEC_HANG_END, strlen(EXEC_HANG_END));
     e = e ? e + strlen(EXEC_HANG_END) : end;
     r->thread_dump = strndup(b, (size_t)(e - b));
+    char *named = r->thread_dump ? symbolize(r->thread_dump) : NULL;
+    if (named) {
+        free(r->thread_dump);
+        r->thread_dump = named;
+    }
     r->verdict = VERDICT_HANG;
     snprintf(r->check, sizeof r->check, "watchdog");
     long long timeout = -1, elapsed = -1;
