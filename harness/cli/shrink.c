@@ -164,9 +164,10 @@ typedef struct probe {
     char got_check[32];
 } probe;
 
+/* out of time, or interrupted (the candidate in progress came back empty): keep the best so far */
 static bool time_up(shrinker *s)
 {
-    if (mono_now_s() - s->t0 >= s->time_s)
+    if (mono_now_s() - s->t0 >= s->time_s || supervise_interrupted())
         s->timed_out = true;
     return s->timed_out;
 }
@@ -560,7 +561,7 @@ static int write_result(shrinker *s, const char *path, const char *source, doubl
                       s->cur_seed, s->tries,
                       s->tries == 1 ? "trial" : "trials", s->nbugs ? bugs : "none", s->orig_ops,
                       shrink_op_count(&s->cur), s->orig_threads, s->cur.nthreads, s->tried,
-                      secs, s->timed_out ? " (time budget ran out)" : "", src, mode_name(s->mode),
+                      secs, s->timed_out ? (supervise_interrupted() ? " (interrupted)" : " (time budget ran out)") : "", src, mode_name(s->mode),
                       s->cur_seed, flags, body);
     free(body);
     if (tn < 0) {
@@ -676,7 +677,7 @@ static int shrink_main(shrinker *s, const char *source, const char *out)
                 verdict_name(s->want_verdict), s->want_check, shrink_op_count(&s->cur),
                 s->orig_ops,
                 s->cur.nthreads, s->orig_threads, s->tried, secs,
-                s->timed_out ? " (time budget ran out)" : "", out, s->argv0, out,
+                s->timed_out ? (supervise_interrupted() ? " (interrupted)" : " (time budget ran out)") : "", out, s->argv0, out,
                 mode_name(s->mode),
                 s->cur_seed, flags);
     }

@@ -7,12 +7,13 @@
 # sent once the run has shown the state the test needs (a trial done, a finding written), never
 # after a fixed sleep.  The `.tmp-*` folder a kill -9 leaves mid-write is swept by the next run
 # (when older than a minute), with its run folder if that is left empty; a fresh one is kept.
+# `shrink` interrupted while its workers run ends with 130 and leaves nothing in $TMPDIR.
 # Run by scripts/test once per variant, printing TAP.
 set -uo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 
-echo "1..4"
+echo "1..5"
 export TMPDIR=$work/tmp
 mkdir -p "$TMPDIR"
 
@@ -58,5 +59,17 @@ if [ $rc -eq 0 ] && [ ! -e "$old" ] && [ ! -e "$work/r4/20200101-000000-1" ] && 
    grep -q "removed 1 unfinished finding folder" "$work/out4"; then
     ok "a stale .tmp-* finding folder (and its emptied run folder) is swept at start; a fresh one is kept"
 else notok "stale .tmp-* folders are swept" "rc=$rc" "$(find "$work/r4")" "$(tail -2 "$work/out4")"; fi
+
+printf 'refstorm-scn 1\nname "hang"\ntimeout_ms 300\nthread t0 main\n  spin 20000\n  new_leaf r0\n  drop r0\n' >"$work/hang.scn"
+"$rs" run "$work/hang.scn" --trials 1 --report-dir "$work/r5" >/dev/null 2>&1
+hdir=$(ls -d "$work"/r5/*/* 2>/dev/null | head -1)
+"$rs" shrink "$hdir" --out "$work/min.scn" >"$work/out5" 2>"$work/err5" &
+pid=$!
+until_true 'pgrep -P $pid >/dev/null' # a worker is running a candidate (each takes >= 300 ms)
+kill -INT $pid
+wait $pid; rc=$?
+if [ -n "$hdir" ] && [ $rc -eq 130 ] && grep -q "interrupted by SIGINT" "$work/err5" && [ -z "$(ls -A "$TMPDIR")" ]; then
+    ok "shrink interrupted while a worker runs: exit 130, nothing left in \$TMPDIR"
+else notok "SIGINT ends shrink cleanly" "rc=$rc dir=$hdir" "$(tail -3 "$work/err5")" "TMPDIR: $(ls -A "$TMPDIR")"; fi
 
 [ $failed -eq 0 ]
