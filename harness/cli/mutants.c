@@ -135,7 +135,11 @@ static int run_program(const char *path, run_mode mode, uint64_t seed, const cha
     p->mode = mode;
     p->scn_path = path;
     char err[1024];
-    if (worker_run(&ws, trials, 0, on_trial, NULL, p, err, sizeof err) < 0) {
+    if (supervise_interrupted())
+        return -1; /* the board stops here (main reports the signal) */
+    if (worker_run(&ws, trials, 0, on_trial, NULL, p, err, sizeof err) < 0 || supervise_interrupted()) {
+        if (supervise_interrupted())
+            return -1;
         fprintf(stderr, "refstorm: mutants: internal error running %s (%s): %s\n", path,
                 mode_name(mode),
                 err);
@@ -611,12 +615,28 @@ static int start_child(const cli_opts *o, child *c)
 /* Wait for a child and load its board; NULL on failure (message printed). */
 static json_t *finish_child(child *c)
 {
-    int st;
-    while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
-        ;
+    int st = 0;
+    bool passed_on = false;
+    /* polled, so that an interruption that lands between two checks is still passed on: the
+     * child stops as we do */
+    for (;;) {
+        if (supervise_interrupted() && !passed_on) {
+            kill(c->pid, supervise_interrupted() == SIGPIPE ? SIGTERM : supervise_interrupted());
+            passed_on = true;
+        }
+        pid_t r = waitpid(c->pid, &st, WNOHANG);
+        if (r == c->pid || (r < 0 && errno != EINTR))
+            break;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
     json_error_t je;
     json_t *j = json_load_file(c->out, 0, &je);
     unlink(c->out);
+    if (supervise_interrupted()) { /* no board from an interrupted child */
+        json_decref(j);
+        return NULL;
+    }
     bool ok_exit = WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 1);
     if (!ok_exit || !json_is_object(j)) {
         fprintf(stderr, "refstorm: mutants: %s %s (%s)\n", c->exe,

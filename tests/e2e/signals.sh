@@ -7,13 +7,14 @@
 # sent once the run has shown the state the test needs (a trial done, a finding written), never
 # after a fixed sleep.  The `.tmp-*` folder a kill -9 leaves mid-write is swept by the next run
 # (when older than a minute), with its run folder if that is left empty; a fresh one is kept.
-# `shrink` interrupted while its workers run ends with 130 and leaves nothing in $TMPDIR.
+# `shrink` interrupted while its workers run, and `mutants` (with its two child boards)
+# interrupted after its first row, end with 130 and leave nothing in $TMPDIR, no process behind.
 # Run by scripts/test once per variant, printing TAP.
 set -uo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 
-echo "1..5"
+echo "1..6"
 export TMPDIR=$work/tmp
 mkdir -p "$TMPDIR"
 
@@ -71,5 +72,16 @@ wait $pid; rc=$?
 if [ -n "$hdir" ] && [ $rc -eq 130 ] && grep -q "interrupted by SIGINT" "$work/err5" && [ -z "$(ls -A "$TMPDIR")" ]; then
     ok "shrink interrupted while a worker runs: exit 130, nothing left in \$TMPDIR"
 else notok "SIGINT ends shrink cleanly" "rc=$rc dir=$hdir" "$(tail -3 "$work/err5")" "TMPDIR: $(ls -A "$TMPDIR")"; fi
+
+"$rs" mutants --report-dir "$work/r6" >"$work/out6" 2>"$work/err6" &
+pid=$!
+until_true 'grep -q "detected by\|not detected" "$work/err6"' # a first row: the board is under way
+kill -INT $pid
+wait $pid; rc=$?
+until_true '! pgrep -f "mutants --variant .* --report-dir $work/r6" >/dev/null'
+if [ $rc -eq 130 ] && grep -q "interrupted by SIGINT" "$work/err6" && [ -z "$(ls -A "$TMPDIR")" ] &&
+   ! pgrep -f "report-dir $work/r6" >/dev/null; then
+    ok "mutants interrupted: its child boards stop too, exit 130, nothing left in \$TMPDIR"
+else notok "SIGINT ends mutants cleanly" "rc=$rc" "$(tail -3 "$work/err6")" "TMPDIR: $(ls -A "$TMPDIR")"; fi
 
 [ $failed -eq 0 ]
