@@ -111,7 +111,7 @@ if CC=clang CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only -fsanitize=ad
    [ -x "$work/cfl/fuzz_program" ] && [ -x "$work/cfl/fuzz_scn" ] &&
    [ -f "$work/cfl/fuzz_program_seed_corpus.zip" ] && [ -f "$work/cfl/fuzz_program.options" ] &&
    lf "$work/cfl/fuzz_program" -runs=0 "$corpus" &&
-   lf "$work/cfl/fuzz_scn" -runs=500 -seed=1 corpus/fuzz_scn; then
+   lf "$work/cfl/fuzz_scn" -runs=500 -seed=1 "$(mktemp -d "$work/cflscn.XXXX")" corpus/fuzz_scn; then
     ok ".clusterfuzzlite/build.sh builds both targets with options and seed zips; they run their corpora"
 else notok ".clusterfuzzlite/build.sh builds and its targets run" "$(tail -5 "$work/cfl.log" "$work/lf.log" 2>/dev/null)"; fi
 
