@@ -631,7 +631,7 @@ void rs_heap_reset_folded_blocks(void) { rs_atomic_store_relaxed_i64(&folded_blo
  * name calls the atomic itself, not the automatic-point macro (rs/atomic.h); a free list is
  * walked block by block, and a point per block made validation most of a fuzzed run's time. */
 /* Reads a free block's link word, unpoisoning it just for the read if it was poisoned. */
-static uintptr_t link_peek_quiet(uintptr_t b)
+static uintptr_t link_peek(uintptr_t b)
 {
     bool poisoned = IS_POISONED(b);
     if (poisoned)
@@ -648,7 +648,7 @@ static long check_list(rs_page *p, uintptr_t list, const char *name, uint64_t *s
                        rs_violation *v)
 {
     long n = 0;
-    for (uintptr_t b = list; b; b = link_peek_quiet(b)) {
+    for (uintptr_t b = list; b; b = link_peek(b)) {
         long idx = block_index(p, b);
         if (idx < 0) {
             rs_violate(v, "HEAP", p, "page %p: %s free list holds %p, not a block of it",

@@ -32,23 +32,6 @@
 #define CMD_ENCODE_OPS 24         /* ops kept per thread by `encode` */
 #define CMD_FUZZ_MAX_INPUT (1u << 20)
 
-/* Write text to a new temporary file named refstorm-<what>-XXXXXX<suffix>; path gets its
- * name ("" on failure, message printed). */
-static int write_temp(const char *what, const char *suffix, const char *text, char *path, size_t n)
-{
-    snprintf(path, n, "%s/refstorm-%s-XXXXXX%s", file_tmpdir(), what, suffix);
-    int fd = mkstemps(path, (int)strlen(suffix));
-    size_t len = strlen(text);
-    if (fd < 0 || write(fd, text, len) != (ssize_t)len || close(fd) != 0) {
-        fprintf(stderr, "refstorm: cannot write a temporary file %s: %s\n", path, strerror(errno));
-        if (fd >= 0)
-            unlink(path);
-        path[0] = '\0';
-        return -1;
-    }
-    return 0;
-}
-
 static char *tape_text(const fuzzin *f)
 {
     sched_switch *sw = calloc(f->ntape ? f->ntape : 1, sizeof *sw);
@@ -56,12 +39,7 @@ static char *tape_text(const fuzzin *f)
         return NULL;
     for (size_t i = 0; i < f->ntape; i++)
         sw[i] = (sched_switch){.step = f->tape[i].step, .thread = f->tape[i].thread};
-    size_t need = sched_trace_format(sw, f->ntape, NULL, 0) + 1;
-    char *text = malloc(need + 1);
-    if (text) {
-        sched_trace_format(sw, f->ntape, text, need);
-        strcat(text, "\n");
-    }
+    char *text = sched_trace_text(sw, f->ntape);
     free(sw);
     return text;
 }
@@ -94,8 +72,8 @@ int cmd_import(const cli_opts *o, const char *argv0)
     char *scn = scn_print_to_buffer(&f.prog, NULL);
     char *trace = tape_text(&f);
     rc = EXIT_INTERNAL;
-    if (scn && trace && write_temp("import", ".scn", scn, scn_path, sizeof scn_path) == 0
-        && (f.ntape == 0 || write_temp("import", ".trace", trace, trace_path, sizeof trace_path) == 0)) {
+    if (scn && trace && session_write_temp("import", ".scn", scn, scn_path, sizeof scn_path) == 0
+        && (f.ntape == 0 || session_write_temp("import", ".trace", trace, trace_path, sizeof trace_path) == 0)) {
         s.source = scn_path;
         rc = session_load_program(scn_path, &s.prog) < 0 || session_add_bugs(&s.prog, o->bugs) < 0
                  ? EXIT_USAGE : EXIT_PASS;

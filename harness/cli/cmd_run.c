@@ -7,7 +7,6 @@
  * CMD_SCENARIO_SEED) and --threads, and carries that seed.  A finding records its seed and its
  * program (repro.scn), so `repro` replays that one trial alone. */
 #include "commands.h"
-#include "files.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,27 +28,16 @@
 #define CMD_SCENARIO_SEED 1 /* a generated scenario's seed when --seed is not given */
 #define CMD_FIFO_WAIT_MS 10000 /* how long `run FIFO` waits for a writer (a message, no verdict) */
 
-/* Write g as .scn text to a new $TMPDIR/refstorm-STEM-XXXXXX.scn (the workers read their program
- * from a file); path receives its name.  -1 (message printed, nothing left behind). */
+/* Write g as .scn text to a new temporary file (the workers read their program from a file);
+ * path receives its name.  -1 (message printed, nothing left behind). */
 static int write_program_temp(const program *g, const char *stem, char *path, size_t n)
 {
-    snprintf(path, n, "%s/refstorm-%s-XXXXXX.scn", file_tmpdir(), stem);
-    int fd = mkstemps(path, 4);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    int bad = f == NULL || scn_print(g, f) < 0;
-    if (f && fclose(f) != 0)
-        bad = 1;
-    else if (f == NULL && fd >= 0)
-        close(fd);
-    if (bad) {
-        fprintf(stderr, "refstorm: run: cannot write the program to %s: %s\n", path,
-                strerror(errno));
-        if (fd >= 0)
-            unlink(path);
-        path[0] = '\0';
-        return -1;
-    }
-    return 0;
+    char *text = scn_print_to_buffer(g, NULL);
+    int rc = text ? session_write_temp(stem, ".scn", text, path, n) : -1;
+    if (!text)
+        fprintf(stderr, "refstorm: run: out of memory printing the program\n");
+    free(text);
+    return rc;
 }
 
 /* Read a pipe, FIFO or terminal once, into p.  A FIFO blocks its reader until a writer opens

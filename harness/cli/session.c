@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "files.h"
 #include "rs/debug.h"
 #include "clock.h"
 #include "report.h"
@@ -237,3 +238,19 @@ double session_watchdog(const cli_opts *o, const program *p)
     return (p->opt.timeout_ms ? p->opt.timeout_ms : WORKER_DEFAULT_TIMEOUT_MS) / 1000.0 + 10.0;
 }
 
+/* Write text to a new temporary file named refstorm-<what>-XXXXXX<suffix>; path gets its
+ * name ("" on failure, message printed). */
+int session_write_temp(const char *what, const char *suffix, const char *text, char *path, size_t n)
+{
+    snprintf(path, n, "%s/refstorm-%s-XXXXXX%s", file_tmpdir(), what, suffix);
+    int fd = mkstemps(path, (int)strlen(suffix));
+    size_t len = strlen(text);
+    if (fd < 0 || write(fd, text, len) != (ssize_t)len || close(fd) != 0) {
+        fprintf(stderr, "refstorm: cannot write a temporary file %s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            unlink(path);
+        path[0] = '\0';
+        return -1;
+    }
+    return 0;
+}

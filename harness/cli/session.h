@@ -38,6 +38,11 @@ typedef struct session {
 /* A new run id and folder name under report_dir; -1 (message printed) if findings could not be
  * written there. */
 int session_new_run(session *s, const char *report_dir);
+
+/* Write text to a new temporary file $TMPDIR/refstorm-<what>-XXXXXX<suffix>; path gets its
+ * name ("" on failure, message printed).  0 or -1. */
+int session_write_temp(const char *what, const char *suffix, const char *text, char *path,
+                       size_t n);
 /* Fold the command line's --bug names into the program; -1 (message printed) on a bad name. */
 int session_add_bugs(program *p, const char *const *bugs);
 /* Parse a .scn file into p; -1 with the file:line:col message printed. */

@@ -40,12 +40,6 @@ static void exec_hook_wake(void *ctx, uint32_t *addr, int n)
         rs_futex_wake(addr, n);
 }
 
-static int64_t exec_hook_now(void *ctx)
-{
-    (void)ctx;
-    return exec_inner.now(exec_inner.ctx);
-}
-
 static void exec_hook_event(void *ctx, int event, int64_t arg)
 {
     (void)ctx;
@@ -78,8 +72,8 @@ bool exec_fault(void *ctx, const char *site)
 
 
 /* An automatic point (RS_AUTO_POINTS builds), installed only when the scheduler asked for
- * them, is not wrapped: the scheduler's own hook is called with the scheduler's context (the
- * wrappers ignore theirs and use exec_inner.ctx).  Points come by the million per trial, so
+ * them, and the clock are not wrapped: the scheduler's own hooks are called with the
+ * scheduler's context (the wrappers ignore theirs and use exec_inner.ctx).  Points come by the million per trial, so
  * the watchdog's "last point" stays the last named one (an atomic store here would cost a
  * TSan call each); pct's trace names the site of every switch. */
 void exec_hooks_wrap(void)
@@ -89,7 +83,7 @@ void exec_hooks_wrap(void)
                      .site_point = exec_inner.site_point,
                      .wait = exec_hook_wait,
                      .wake = exec_hook_wake, .fault = exec_hook_fault,
-                     .now = exec_inner.now ? exec_hook_now : NULL,
+                     .now = exec_inner.now,
                      .event = exec_hook_event};
     rs_hooks_install(&wrap);
 }

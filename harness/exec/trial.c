@@ -128,13 +128,7 @@ static char *exec_format_trace(sched *s)
 {
     size_t len;
     const sched_switch *t = sched_trace(s, &len);
-    if (t == NULL)
-        return NULL;
-    size_t need = sched_trace_format(t, len, NULL, 0);
-    char *buf = malloc(need + 1);
-    if (buf)
-        sched_trace_format(t, len, buf, need + 1);
-    return buf;
+    return t ? sched_trace_text(t, len) : NULL;
 }
 
 /* Everything exec_run sets up, so that its one exit path can undo exactly what was done. */

@@ -122,17 +122,39 @@ char *exec_thread_dump_text(exec_trial *tr)
     return s;
 }
 
-static void wd_fire(exec_trial *tr)
+/* One line onto fd 2 from a stack buffer: no stdio buffer, no malloc (dprintf may allocate,
+ * which TSan reports as a signal-unsafe call inside a handler, where the blame block is
+ * written). */
+__attribute__((format(printf, 1, 2))) static void fd2_line(const char *fmt, ...)
+{
+    char buf[600];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        ssize_t w = write(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+        (void)w; /* stderr is all there is to tell */
+    }
+}
+
+/* the per-thread lines of the hang and blame blocks */
+static void thread_lines(exec_trial *tr)
 {
     char line[512];
+    for (int i = 0; i < tr->nthreads; i++) {
+        thread_line(tr, i, line, sizeof line);
+        fd2_line("%s", line);
+    }
+}
+
+static void wd_fire(exec_trial *tr)
+{
     int64_t el = (wd_now() - rs_atomic_load_relaxed_i64(&wd_started_ns)) / 1000000;
     dprintf(2, "%s\nverdict hang\ntimeout_ms %u elapsed_ms %ld program \"%s\" mode %s seed %lu\n",
             EXEC_HANG_BEGIN, (unsigned)tr->timeout_ms, (long)el, tr->p->name ? tr->p->name : "",
             mode_name(tr->cfg->mode), (unsigned long)tr->cfg->seed);
-    for (int i = 0; i < tr->nthreads; i++) {
-        thread_line(tr, i, line, sizeof line);
-        dprintf(2, "%s", line);
-    }
+    thread_lines(tr);
     for (int i = 0; i < tr->nthreads; i++) {
         exec_thread *t = &tr->th[i];
         uintptr_t os = rs_atomic_load_relaxed_uptr(&t->os_thread);
@@ -213,19 +235,6 @@ void exec_watchdog_disarm(void)
 
 static RS_ATOMIC(uint32_t) blame_written; /* once per process: the first death tells */
 
-/* One line onto fd 2 from a stack buffer: no stdio buffer, no malloc (dprintf may allocate,
- * which TSan reports as a signal-unsafe call inside a handler). */
-__attribute__((format(printf, 1, 2))) static void blame_line(const char *fmt, ...)
-{
-    char buf[600];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n > 0 && write(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1) < 0)
-        return;
-}
-
 /* Called on the dying thread, in a signal handler or a sanitizer's death callback; the
  * trial's fields are read with the relaxed loads the watchdog uses. */
 static void blame_write(void)
@@ -235,18 +244,14 @@ static void blame_write(void)
         return;
     exec_thread *me = exec_self();
     int64_t el = (wd_now() - rs_atomic_load_relaxed_i64(&wd_started_ns)) / 1000000;
-    blame_line("%s\n", EXEC_BLAME_BEGIN);
+    fd2_line("%s\n", EXEC_BLAME_BEGIN);
     if (me)
-        blame_line("blame thread %d op %lld\n", me->idx,
-                (long long)rs_atomic_load_relaxed_i64(&me->cur_op));
-    blame_line("ops_run %llu elapsed_ms %lld\n",
-            (unsigned long long)rs_atomic_load_relaxed_u64(&tr->ops_run), (long long)el);
-    char line[512];
-    for (int i = 0; i < tr->nthreads; i++) {
-        thread_line(tr, i, line, sizeof line);
-        blame_line("%s", line);
-    }
-    blame_line("%s\n", EXEC_BLAME_END);
+        fd2_line("blame thread %d op %lld\n", me->idx,
+                 (long long)rs_atomic_load_relaxed_i64(&me->cur_op));
+    fd2_line("ops_run %llu elapsed_ms %lld\n",
+             (unsigned long long)rs_atomic_load_relaxed_u64(&tr->ops_run), (long long)el);
+    thread_lines(tr);
+    fd2_line("%s\n", EXEC_BLAME_END);
 }
 
 static void blame_on_signal(int sig)

@@ -129,9 +129,8 @@ static bool same_text(const char *a, const char *b)
     return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
 
-/* The same switches: steps and threads.  The point a switch is labelled with may differ: a
- * table hashed by address (the weak reference buckets) is walked in an order that depends
- * on where the heap put the objects, so the same step can fall on another bucket's lock. */
+/* The same switches: steps and threads, what a replay follows.  The point a switch is
+ * labelled with is a name only, not part of the replay. */
 static bool same_switches(const char *a, const char *b)
 {
     if (a == NULL || b == NULL)
@@ -155,13 +154,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static sched_switch sw[FUZZIN_MAX_SWITCHES];
     for (size_t i = 0; i < f.ntape; i++)
         sw[i] = (sched_switch){.step = f.tape[i].step, .thread = f.tape[i].thread, .point = NULL};
-    size_t need = sched_trace_format(sw, f.ntape, NULL, 0) + 1;
-    char *trace = malloc(need);
+    char *trace = sched_trace_text(sw, f.ntape);
     if (!trace) {
         fuzzin_free(&f);
         return 0;
     }
-    sched_trace_format(sw, f.ntape, trace, need);
     exec_result r;
     run_once(&f, trace, &r);
     if (r.verdict == VERDICT_ERROR && strcmp(r.check, "contract") == 0) {

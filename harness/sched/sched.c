@@ -244,6 +244,15 @@ size_t sched_trace_format(const sched_switch *t, size_t len, char *buf, size_t c
     return need;
 }
 
+char *sched_trace_text(const sched_switch *t, size_t len)
+{
+    size_t need = sched_trace_format(t, len, NULL, 0) + 1;
+    char *buf = malloc(need);
+    if (buf)
+        sched_trace_format(t, len, buf, need);
+    return buf;
+}
+
 int sched_trace_parse(const char *text, sched_switch **out, size_t *len)
 {
     size_t cap = 16, n = 0;

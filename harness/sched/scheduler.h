@@ -152,6 +152,8 @@ uint64_t sched_chaos_fingerprint(sched *s, int idx, uint64_t *perturbations);
  * ignored, points of the result are NULL); returns -1 on a syntax error, else 0 with a
  * malloc'd array in *out (free() it). */
 size_t sched_trace_format(const sched_switch *t, size_t len, char *buf, size_t cap);
+/* The same text, malloc'd (free() it); NULL on allocation failure. */
+char *sched_trace_text(const sched_switch *t, size_t len);
 int sched_trace_parse(const char *text, sched_switch **out, size_t *len);
 
 /* ---- chaos decision stream (pure; exposed so tests check decisions, not timing) ---- */

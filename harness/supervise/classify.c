@@ -178,16 +178,39 @@ static char *symbolize(const char *dump)
     return out;
 }
 
+/* The executor's block from `begin` to `end` (included; to the log's end if it was cut short)
+ * into [*b, *e); false if the log has none. */
+static bool log_block(const char *log, size_t len, const char *begin, const char *end,
+                      const char **b, const char **e)
+{
+    *b = memmem(log, len, begin, strlen(begin));
+    if (!*b)
+        return false;
+    const char *stop = log + len;
+    *e = memmem(*b, (size_t)(stop - *b), end, strlen(end));
+    *e = *e ? *e + strlen(end) : stop;
+    return true;
+}
+
+/* The block's next line (at *line, before e) into buf, NUL-terminated; false at the end. */
+static bool block_line(const char **line, const char *e, char *buf, size_t n)
+{
+    if (*line >= e)
+        return false;
+    const char *nl = memchr(*line, '\n', (size_t)(e - *line));
+    size_t ll = (size_t)((nl ? nl : e) - *line);
+    snprintf(buf, n, "%.*s", (int)(ll < n ? ll : n - 1), *line);
+    *line = nl ? nl + 1 : e;
+    return true;
+}
+
 /* The executor's hang block, if the log has one: the verdict, the first unfinished thread
  * and its op, and the block itself as the thread dump. */
 static bool exec_hang(const char *log, size_t len, trial_result *r)
 {
-    const char *b = memmem(log, len, EXEC_HANG_BEGIN, strlen(EXEC_HANG_BEGIN));
-    if (!b)
+    const char *b, *e;
+    if (!log_block(log, len, EXEC_HANG_BEGIN, EXEC_HANG_END, &b, &e))
         return false;
-    const char *end = log + len;
-    const char *e = memmem(b, (size_t)(end - b), EXEC_HANG_END, strlen(EXEC_HANG_END));
-    e = e ? e + strlen(EXEC_HANG_END) : end;
     r->thread_dump = strndup(b, (size_t)(e - b));
     char *named = r->thread_dump ? symbolize(r->thread_dump) : NULL;
     if (named) {
@@ -198,11 +221,8 @@ static bool exec_hang(const char *log, size_t len, trial_result *r)
     snprintf(r->check, sizeof r->check, "watchdog");
     long long timeout = -1, elapsed = -1;
     bool blamed = false;
-    for (const char *line = b; line < e;) {
-        const char *nl = memchr(line, '\n', (size_t)(e - line));
-        size_t ll = (size_t)((nl ? nl : e) - line);
-        char buf[512];
-        snprintf(buf, sizeof buf, "%.*s", (int)(ll < sizeof buf ? ll : sizeof buf - 1), line);
+    char buf[512];
+    for (const char *line = b; block_line(&line, e, buf, sizeof buf);) {
         int t;
         long long op;
         sscanf(buf, "timeout_ms %lld elapsed_ms %lld", &timeout, &elapsed);
@@ -211,7 +231,6 @@ static bool exec_hang(const char *log, size_t len, trial_result *r)
             r->op_index = op;
             blamed = true;
         }
-        line = nl ? nl + 1 : e;
     }
     snprintf(r->message, sizeof r->message,
              "the trial outlived its timeout of %lld ms (the executor's watchdog, after %lld ms)",
@@ -223,19 +242,13 @@ static bool exec_hang(const char *log, size_t len, trial_result *r)
  * thread and op that died, the ops run and the time, and the block as the thread dump. */
 static void exec_blame(const char *log, size_t len, trial_result *r)
 {
-    const char *b = memmem(log, len, EXEC_BLAME_BEGIN, strlen(EXEC_BLAME_BEGIN));
-    if (!b)
+    const char *b, *e;
+    if (!log_block(log, len, EXEC_BLAME_BEGIN, EXEC_BLAME_END, &b, &e))
         return;
-    const char *end = log + len;
-    const char *e = memmem(b, (size_t)(end - b), EXEC_BLAME_END, strlen(EXEC_BLAME_END));
-    e = e ? e + strlen(EXEC_BLAME_END) : end;
     free(r->thread_dump);
     r->thread_dump = strndup(b, (size_t)(e - b));
-    for (const char *line = b; line < e;) {
-        const char *nl = memchr(line, '\n', (size_t)(e - line));
-        size_t ll = (size_t)((nl ? nl : e) - line);
-        char buf[512];
-        snprintf(buf, sizeof buf, "%.*s", (int)(ll < sizeof buf ? ll : sizeof buf - 1), line);
+    char buf[512];
+    for (const char *line = b; block_line(&line, e, buf, sizeof buf);) {
         int t;
         long long op, el;
         unsigned long long ops;
@@ -246,7 +259,6 @@ static void exec_blame(const char *log, size_t len, trial_result *r)
             r->ops_run = ops;
             r->seconds = (double)el / 1000.0;
         }
-        line = nl ? nl + 1 : e;
     }
 }
 
