@@ -9,6 +9,7 @@
 #include "delayed.h"
 
 #include "bugs.h"
+#include "rs/debug.h"
 #include "rs/fatal.h"
 #include "heap.h"
 #include "rs/hooks.h"
@@ -108,6 +109,21 @@ void rs_delayed_process(rs_tstate *ts)
 {
     process_queue(ts, &ts->mem_free_queue, true);
     rs_delayed_process_runtime(ts);
+}
+
+void rs_mem_process_delayed(rs_tstate *ts)
+{
+    RS_ASSERT(rs_atomic_load_relaxed_int(&ts->state) == RS_TS_ATTACHED);
+    rs_delayed_process(ts);
+}
+
+int64_t rs_debug_delayed_held(const rs_tstate *ts, int64_t goal)
+{
+    int64_t n = 0;
+    for (const rs_delayed_chunk *c = ts->mem_free_queue.head; c != NULL; c = c->next)
+        for (size_t i = c->rd_idx; i < c->wr_idx; i++)
+            n += rs_qsbr_leq(c->items[i].goal, goal);
+    return n;
 }
 
 /* The chunk could not be allocated: free p under a stop-the-world, when no other thread is

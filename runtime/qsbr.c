@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rs/debug.h"
 #include "rs/fatal.h"
+#include "bugs.h"
 #include "rs/hooks.h"
 #include "runtime.h"
 #include "tstate.h"
@@ -178,6 +180,21 @@ int64_t rs_qsbr_deferred_advance(rs_tstate *ts)
     return rs_qsbr_advance();
 }
 
+int64_t rs_debug_qsbr_min_online(void)
+{
+    /* the oracle's own minimum, computed like poll_scan's but apart from it (a broken scan is
+     * what the oracle looks for); under stop-the-world nobody moves a record or the array */
+    /* acquire: pairs with rs_qsbr_advance's seq_cst add */
+    int64_t min_seq = rs_atomic_load_acquire_i64(&rs_rt.qsbr.wr_seq);
+    rs_qsbr_rec *a = qarray();
+    for (size_t i = 0, n = qsize(); i < n; i++) {
+        int64_t s = rs_atomic_load_relaxed_i64(&a[i].seq); /* ordered by the pause */
+        if (s != RS_QSBR_OFFLINE && rs_qsbr_lt(s, min_seq))
+            min_seq = s;
+    }
+    return min_seq;
+}
+
 void rs_qsbr_quiescent(rs_tstate *ts)
 {
     rs_qsbr_rec *r = rec_of(ts);
@@ -215,7 +232,9 @@ static int64_t poll_scan(void)
     for (size_t i = 0; i < n; i++) {
         /* acquire: pairs with the release stores of quiescent and detach */
         int64_t s = rs_atomic_load_acquire_i64(&a[i].seq);
-        if (s != RS_QSBR_OFFLINE && rs_qsbr_lt(s, min_seq))
+        /* mutant qsbr-poll-counts-offline: an offline record's 0 taken as its sequence */
+        if ((s != RS_QSBR_OFFLINE || rs_bug(RS_BUG_QSBR_POLL_COUNTS_OFFLINE)) &&
+            rs_qsbr_lt(s, min_seq))
             min_seq = s;
     }
     RS_SCHED("qsbr.poll");

@@ -6,15 +6,17 @@
  * ends in `shutdown` with buffers still queued.
  *
  * Property: a buffer stamped with goal G is freed only once rd_seq ≥ G and no queued item is
- * lost (Q1-Q5 at every `stw`); readers never see a freed buffer (ASan); at shutdown every
- * queued buffer is freed, so nothing leaks.
- * Targets: free-delayed-ignores-shutdown (Leak). */
+ * lost (Q1-Q5 at every `stw`); readers never see a freed buffer (ASan); a `reclaim` frees every
+ * buffer of the thread's queue that all threads have passed since the last `stw` (GR: the
+ * queues do not grow while the run lasts); at shutdown every queued buffer is freed, so
+ * nothing leaks.
+ * Targets: free-delayed-ignores-shutdown (Leak), qsbr-poll-counts-offline (Inv: GR). */
 #include "gen.h"
 
 static void list_step(gen *g, int t)
 {
     int l = (int)gen_below(g, t, 3);
-    switch (gen_below(g, t, 8)) {
+    switch (gen_below(g, t, 9)) {
     case 0: gen_op(g, t, PROG_OP_ROOT_GET, l, (int)gen_below(g, t, 4)); break;
     case 1:
     case 2: gen_new_any(g, t, 4); gen_op(g, t, PROG_OP_LIST_APPEND, l, 4); break;
@@ -22,6 +24,7 @@ static void list_step(gen *g, int t)
     case 4:
     case 5: gen_op(g, t, PROG_OP_LIST_RESIZE, l, (int)gen_below(g, t, 300)); break;
     case 6: gen_op(g, t, PROG_OP_QSBR); break;
+    case 7: gen_op(g, t, PROG_OP_RECLAIM); break;
     default: gen_op(g, t, gen_chance(g, t, 600) ? PROG_OP_POLL : PROG_OP_STW); break;
     }
 }
@@ -74,8 +77,9 @@ static program *scn_gen_qsbr_resize(uint64_t seed, const scenario_params *sp)
 
 const scenario scn_qsbr_resize = {
     .name = "qsbr-resize",
-    .property = "shared list buffers replaced in storms are freed only after their QSBR goal (Q1-Q5) and all of them by shutdown",
-    SCENARIO_TARGETS({"free-delayed-ignores-shutdown", SCN_LEAK}),
+    .property = "shared list buffers replaced in storms are freed only after their QSBR goal (Q1-Q5), once every thread passed it (GR), and all of them by shutdown",
+    SCENARIO_TARGETS({"free-delayed-ignores-shutdown", SCN_LEAK},
+                     {"qsbr-poll-counts-offline", SCN_INV}),
     .default_threads = SCENARIO_DEFAULT_THREADS,
     .gen = scn_gen_qsbr_resize,
 };

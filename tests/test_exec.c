@@ -170,7 +170,7 @@ static const char every_op[] =
     "  frame_push r0\n  stack_push r1\n  stack_pop\n  frame_pop\n" /* a placeholder frame */
     "  cref_pop\n  frame_pop\n"
     "  suppress\n  new_code r13 0\n  unsuppress\n"
-    "  gc_disable\n  gc_threshold 100 5 5\n  gc_enable\n  qsbr\n"
+    "  gc_disable\n  gc_threshold 100 5 5\n  gc_enable\n  qsbr\n  reclaim\n"
     "  churn_freelist leaf 300\n  churn_freelist container 300\n  churn_freelist list 300\n"
     "  churn_type r3 300\n  churn_type r0 5\n  deep_chain r14 3000\n  drop r14\n"
     "  spawn t1\n  join t1\n  recv r15 m1\n  poll\n  stw\n"

@@ -32,6 +32,7 @@ void exec_stw_point(exec_thread *t, int64_t index)
 {
     exec_trial *tr = t->tr;
     rs_stop_the_world(t->ts);
+    exec_retain_epoch(t);
     uint64_t n = rs_atomic_add_relaxed_u64(&tr->stw_points, 1) + 1;
     if (tr->check_rate > 0 && n % tr->check_rate == 0) {
         rs_violation v;

@@ -119,6 +119,9 @@ struct exec_trial {
     RS_ATOMIC(uint64_t) ctr_collections; /* HEAP collections begun */
     RS_ATOMIC(uint32_t) oracles_off;     /* set at the end check, before shutdown */
     bool ctr_applies;                    /* t1 is never 0 in this program */
+    /* retention oracle (retain.c) */
+    bool retain_on;                      /* the program has a `reclaim` op */
+    RS_ATOMIC(int64_t) retain_epoch;     /* wr_seq at the last stw point, 0 before the first */
     /* watchdog */
     int64_t start_ns;
     uint32_t timeout_ms;
@@ -228,6 +231,12 @@ bool exec_join_end(exec_thread *t);
 void exec_shutdown_settle(exec_thread *t0);
 /* after rs_runtime_fini: let the drained threads go */
 void exec_shutdown_over(exec_trial *tr);
+
+/* ---- retain.c: the retention oracle GR ---- */
+void exec_retain_reset(exec_trial *tr);          /* at trial start */
+void exec_retain_epoch(exec_thread *t);          /* at an stw point, world stopped by t */
+int64_t exec_retain_goal(exec_thread *t);        /* before a reclaim: the epoch to hold it to */
+void exec_retain_check(exec_thread *t, int64_t index, int64_t goal); /* after the reclaim */
 
 /* ---- oracles.c: the scenario oracles Exp gc-disabled and Ctr gc-schedule ---- */
 void exec_oracles_reset(exec_trial *tr);                 /* at trial start */

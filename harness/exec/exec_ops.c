@@ -193,6 +193,15 @@ static int op_qsbr(OP_ARGS)
     return EXEC_OP_NEXT;
 }
 
+static int op_reclaim(OP_ARGS)
+{
+    (void)op;
+    int64_t goal = exec_retain_goal(t); /* before the reclaim: see retain.c */
+    rs_mem_process_delayed(t->ts);
+    exec_retain_check(t, index, goal);
+    return EXEC_OP_NEXT;
+}
+
 static int op_fail_alloc(OP_ARGS)
 {
     (void)index;
@@ -303,6 +312,7 @@ const exec_op_entry exec_op_table[PROG_OP__COUNT] = {
     H(SUPPRESS, exec_op_suppress),
     H(UNSUPPRESS, exec_op_unsuppress),
     H(QSBR, op_qsbr),
+    H(RECLAIM, op_reclaim),
     H(CHURN_FREELIST, exec_op_churn_freelist),
     H(CHURN_TYPE, exec_op_churn_type),
     H(DEEP_CHAIN, exec_op_deep_chain),

@@ -106,6 +106,7 @@ static void exec_trial_reset(exec_trial *tr, const program *p, const exec_config
         rs_atomic_store_relaxed_i64(&t->cur_op, -1);
     }
     exec_oracles_reset(tr);
+    exec_retain_reset(tr);
 }
 
 static char *exec_format_log(exec_trial *tr)

@@ -204,5 +204,8 @@ void rs_gc_set_threshold(int64_t t0, int64_t t1, int64_t t2);
 /* ---- QSBR (§11) ---- */
 /* Report a quiescent point (owner only, attached). */
 void rs_qsbr_quiescent(rs_tstate *ts);
+/* Free what is ready in the caller's delayed-free queue, then in the runtime's queue if it has
+ * work and its try-lock succeeds (owner only, attached; CPython: _PyMem_ProcessDelayed). */
+void rs_mem_process_delayed(rs_tstate *ts);
 
 #endif

@@ -66,6 +66,13 @@ void rs_eval_breaker_set(rs_tstate *ts, uintptr_t bit);
 int64_t rs_gc_flushed_positive(void);
 int64_t rs_gc_long_lived_total(void);        /* as of the last completed collection */
 
+/* ---- retained memory (delayed.c; the executor's retention oracle, check GR) ---- */
+/* The least sequence of an online QSBR record, or the write sequence if that is less (under
+ * stop-the-world: exact — nobody can advance or publish one meanwhile). */
+int64_t rs_debug_qsbr_min_online(void);
+/* How many blocks ts's own delayed-free queue holds whose goal is <= `goal` (owner only). */
+int64_t rs_debug_delayed_held(const rs_tstate *ts, int64_t goal);
+
 /* ---- fault sites (rs/faults.def) ---- */
 size_t rs_fault_site_count(void);
 const char *rs_fault_site_name(size_t i);   /* "alloc.gc", ...; NULL out of range */
