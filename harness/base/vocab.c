@@ -74,7 +74,9 @@ const char *build_variant(void)
     return "tsan";
 #endif
 #endif
-#if defined(RS_DEBUG) && RS_DEBUG
+#if defined(RS_COVERAGE)
+    return "cov";
+#elif defined(RS_DEBUG) && RS_DEBUG
     return "debug";
 #elif defined(RS_USE_JEMALLOC) && RS_USE_JEMALLOC
     return "release";
