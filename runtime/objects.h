@@ -84,8 +84,6 @@ typedef struct rs_list {
 } rs_list;
 
 extern rs_type rs_list_type;
-/* Replace item i (< size) by o (stolen); -1 if i is out of range (o is then decref'd). */
-int rs_list_set(rs_object *l, size_t i, rs_object *o);
 size_t rs_list_size(rs_object *l);
 int rs_list_traverse(rs_object *l, rs_visit_fn visit, void *arg);
 void rs_list_clear(rs_object *l);

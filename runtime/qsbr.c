@@ -53,12 +53,14 @@ static rs_qsbr_rec *alloc_array(size_t n)
 int rs_qsbr_init(void)
 {
     rs_qsbr_shared *q = &rs_rt.qsbr;
-    rs_qsbr_rec *a = alloc_array(RS_QSBR_MIN_ARRAY);
+    /* torture: one record, so the second thread state already grows the array under a pause */
+    size_t n = rs_rt.opts.torture ? 1 : RS_QSBR_MIN_ARRAY;
+    rs_qsbr_rec *a = alloc_array(n);
     if (a == NULL)
         return -1;
-    init_free_range(a, 0, RS_QSBR_MIN_ARRAY, RS_QSBR_NO_SLOT);
+    init_free_range(a, 0, n, RS_QSBR_NO_SLOT);
     rs_atomic_store_relaxed_ptr(&q->array, a);
-    rs_atomic_store_relaxed_uptr(&q->size, RS_QSBR_MIN_ARRAY);
+    rs_atomic_store_relaxed_uptr(&q->size, n);
     q->freelist = 0;
     q->nallocated = 0;
     rs_atomic_store_relaxed_i64(&q->wr_seq, RS_QSBR_INITIAL);

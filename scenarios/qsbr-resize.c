@@ -20,7 +20,14 @@ static void list_step(gen *g, int t)
     case 0: gen_op(g, t, PROG_OP_ROOT_GET, l, (int)gen_below(g, t, 4)); break;
     case 1:
     case 2: gen_new_any(g, t, 4); gen_op(g, t, PROG_OP_LIST_APPEND, l, 4); break;
-    case 3: gen_op(g, t, PROG_OP_LIST_GET, 5, l, (int)gen_below(g, t, 64)); break;
+    case 3:
+        if (gen_chance(g, t, 500)) {
+            gen_new_any(g, t, 4);
+            gen_op(g, t, PROG_OP_LIST_SET, l, (int)gen_below(g, t, 64), 4); /* replaces an item */
+        } else {
+            gen_op(g, t, PROG_OP_LIST_GET, 5, l, (int)gen_below(g, t, 64));
+        }
+        break;
     case 4:
     case 5: gen_op(g, t, PROG_OP_LIST_RESIZE, l, (int)gen_below(g, t, 300)); break;
     case 6: gen_op(g, t, PROG_OP_QSBR); break;

@@ -161,6 +161,7 @@ static const char every_op[] =
     "  store r1 0 r0\n  store r1 2 r9\n  store r0 0 r1\n  store r1 7 r0\n" /* leaf, slot 7: no-ops */
     "  load r13 r1 0\n  load r13 r1 1\n  clear_slot r1 0\n  store r5 1 r1\n"
     "  list_append r2 r0\n  list_append r2 r1\n  list_get r13 r2 1\n  list_get r14 r2 9\n"
+    "  list_set r2 0 r1\n  list_set r2 9 r1\n  list_set r0 0 r1\n" /* 9: out of range; r0: a leaf */
     "  list_resize r2 300\n  list_resize r2 1\n"
     "  root_set g0 r2\n  root_get r14 g0\n  root_clear g0\n  late_root_set l0 r0\n"
     "  late_root_clear l0\n  weakref_get r15 r10\n  weakref_get r15 r0\n"

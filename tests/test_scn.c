@@ -146,6 +146,7 @@ static void build_every_op(program *p)
     OP(0, PROG_OP_LOAD, 12, 1, 0);
     OP(0, PROG_OP_LIST_APPEND, 2, 0);
     OP(0, PROG_OP_LIST_GET, 13, 2, 1023);
+    OP(0, PROG_OP_LIST_SET, 2, 1023, 7);
     OP(0, PROG_OP_LIST_RESIZE, 2, 4096);
     OP(0, PROG_OP_ROOT_SET, 7, 1);
     OP(0, PROG_OP_ROOT_GET, 14, 7);

@@ -181,6 +181,7 @@ int exec_op_clear_slot(EXEC_OP_ARGS);
 int exec_op_load(EXEC_OP_ARGS);
 int exec_op_list_append(EXEC_OP_ARGS);
 int exec_op_list_get(EXEC_OP_ARGS);
+int exec_op_list_set(EXEC_OP_ARGS);
 int exec_op_list_resize(EXEC_OP_ARGS);
 int exec_op_root_set(EXEC_OP_ARGS);
 int exec_op_root_get(EXEC_OP_ARGS);

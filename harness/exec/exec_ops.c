@@ -279,6 +279,7 @@ const exec_op_entry exec_op_table[PROG_OP__COUNT] = {
     H(LOAD, exec_op_load),
     H(LIST_APPEND, exec_op_list_append),
     H(LIST_GET, exec_op_list_get),
+    H(LIST_SET, exec_op_list_set),
     H(LIST_RESIZE, exec_op_list_resize),
     H(ROOT_SET, exec_op_root_set),
     H(ROOT_GET, exec_op_root_get),

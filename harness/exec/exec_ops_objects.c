@@ -201,6 +201,17 @@ int exec_op_list_get(EXEC_OP_ARGS)
     return EXEC_OP_NEXT;
 }
 
+int exec_op_list_set(EXEC_OP_ARGS)
+{
+    (void)index;
+    rs_object *l = reg_obj(t, op->arg[0]), *v = reg_obj(t, op->arg[2]);
+    if (v == NULL || !is_kind(l, RS_KIND_LIST))
+        return EXEC_OP_NEXT;
+    rs_incref(v);
+    (void)rs_list_set(l, (size_t)op->arg[1], v); /* -1: out of range, v's new reference dropped */
+    return EXEC_OP_NEXT;
+}
+
 int exec_op_list_resize(EXEC_OP_ARGS)
 {
     (void)index;

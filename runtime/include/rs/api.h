@@ -29,7 +29,8 @@ typedef struct rs_options {
     /* Torture (model.md §13): shrink every table and batch to its minimum so that collision,
      * overflow and boundary paths run on every use: one BRC bucket, one parking-lot bucket,
      * object-stack chunks of one item, freelists of at most one block, a QSBR deferral
-     * limit of 2.  Behaviour stays correct; only the paths taken change.  Default off. */
+     * limit of 2, a QSBR record array of one.  Behaviour stays correct; only the paths
+     * taken change.  Default off. */
     bool torture;
 } rs_options;
 
@@ -112,6 +113,8 @@ rs_object *rs_list_new(void);                 /* tracked, empty; NULL on allocat
 int rs_list_append(rs_object *l, rs_object *o);
 /* New reference to item i, or NULL if i ≥ size. */
 rs_object *rs_list_get(rs_object *l, size_t i);
+/* Replace item i (< size) by o (stolen); -1 if i is out of range (o is then decref'd). */
+int rs_list_set(rs_object *l, size_t i, rs_object *o);
 /* Set the size to n: truncation drops items, growth fills with rs_none.  The buffer is
  * reallocated when n exceeds the capacity or falls below a quarter of it.  0 or -1 (OOM). */
 int rs_list_resize(rs_object *l, size_t n);
