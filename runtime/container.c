@@ -14,6 +14,7 @@
 #include "objects.h"
 #include "typeid.h"
 
+#include "bugs.h"
 #include "rs/fatal.h"
 #include "tstate.h"
 
@@ -84,7 +85,10 @@ void rs_container_set(rs_object *c, uint32_t i, rs_object *o)
     rs_object *old = rs_atomic_load_relaxed_ptr(slot); /* writers are serialised by the lock */
     /* release: pairs with the readers' acquire load in rs_container_get (and the acquire
      * re-load in rs_try_incref_compare), so o's initialisation is visible to them */
-    rs_atomic_store_release_ptr(slot, o);
+    if (rs_bug(RS_BUG_CONTAINER_PUBLISH_RELAXED))
+        rs_atomic_store_relaxed_ptr(slot, o); /* mutant: o's initialisation not published */
+    else
+        rs_atomic_store_release_ptr(slot, o);
     rs_object_unlock(c);
     if (old != NULL)
         rs_decref(old);
