@@ -5,7 +5,8 @@
  * world often.
  *
  * Property: with A active suppressors rt.immortalize is -2A or 1-2A, and nothing a thread
- * creates inside its own scope is immortal (D5 at every `stw`); the pass runs at most once.
+ * creates inside its own scope is immortal (D5 at every `stw`); the pass runs at most once and
+ * makes the deferred objects t0 created before the first spawn immortal.
  * Targets: immortalize-suppress-race (Inv D5, Exp, TSan). */
 #include "gen.h"
 
@@ -37,13 +38,20 @@ static program *scn_gen_immortalize_scopes(uint64_t seed, const scenario_params 
     gen g;
     if (gen_init(&g, "immortalize-scopes", seed, sp, 1) < 0)
         return NULL;
-    gen_add_workers(&g, PROG_MODE_MAIN, 600);
+    /* three programs in four start every worker by a spawn, so that t0's deferred objects below
+     * exist when the first non-main state triggers the pass (immortalize_block runs on them);
+     * in the others some workers start at once and race t0 for the trigger */
+    gen_add_workers(&g, PROG_MODE_MAIN, gen_plan_chance(&g, 750) ? 1000 : 600);
     int n = (int)g.p->nthreads;
+    /* t0: deferred objects outside any scope, kept in r3 and r4 until its end */
+    gen_op(&g, 0, PROG_OP_NEW_CODE, 3, 1);
+    gen_op(&g, 0, PROG_OP_NEW_CONTAINER, 4, 1);
+    gen_op(&g, 0, PROG_OP_DEFER, 4);
     /* t0: spawn threads one by one, with scopes of its own in between */
     for (int t = 1; t < n; t++) {
         if (!g.is_spawn[t])
             continue;
-        if (gen_chance(&g, 0, 500))
+        if (gen_chance(&g, 0, 500) && gen_room(&g, 0))
             scoped_work(&g, 0);
         gen_op(&g, 0, PROG_OP_SPAWN, t);
         g.spawned[t] = true;
