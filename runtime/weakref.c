@@ -39,6 +39,10 @@ void rs_weakref_runtime_init(void)
 
 static wr_bucket *bucket_of(const void *referent)
 {
+    /* torture: one stripe for every referent, so that clears, creations and gets of unrelated
+     * referents always contend for the same lock */
+    if (rs_rt.opts.torture)
+        return &wr_table[0];
     /* by the block's serial, not its address: see rs_heap_block_serial */
     uint64_t h = (rs_heap_block_serial(referent) + 1) * 0x9E3779B97F4A7C15ull;
     return &wr_table[h >> 56];

@@ -29,8 +29,8 @@ typedef struct rs_options {
     /* Torture (model.md §13): shrink every table and batch to its minimum so that collision,
      * overflow and boundary paths run on every use: one BRC bucket, one parking-lot bucket,
      * object-stack chunks of one item, freelists of at most one block, a QSBR deferral
-     * limit of 2, a QSBR record array of one.  Behaviour stays correct; only the paths
-     * taken change.  Default off. */
+     * limit of 2, a QSBR record array of one, one weakref stripe.  Behaviour stays correct;
+     * only the paths taken change.  Default off. */
     bool torture;
 } rs_options;
 
