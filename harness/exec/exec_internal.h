@@ -121,7 +121,7 @@ struct exec_trial {
     bool ctr_applies;                    /* t1 is never 0 in this program */
     /* retention oracle (retain.c) */
     bool retain_on;                      /* the program has a `reclaim` op */
-    RS_ATOMIC(int64_t) retain_epoch;     /* wr_seq at the last stw point, 0 before the first */
+    RS_ATOMIC(int64_t) retain_epoch;     /* E of the last stw point (retain.c), 0 before the first */
     /* watchdog */
     int64_t start_ns;
     uint32_t timeout_ms;

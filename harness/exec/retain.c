@@ -31,13 +31,12 @@
 
 void exec_retain_reset(exec_trial *tr)
 {
-    tr->retain_on = false;
-    for (uint32_t i = 0; i < tr->p->nthreads && !tr->retain_on; i++)
-        for (uint32_t k = 0; k < tr->p->thread[i].nops; k++)
-            if (tr->p->thread[i].ops[k].code == PROG_OP_RECLAIM) {
-                tr->retain_on = true;
-                break;
-            }
+    const program *p = tr->p;
+    bool on = false;
+    for (uint32_t t = 0; t < p->nthreads && !on; t++)
+        for (uint32_t i = 0; i < p->thread[t].nops && !on; i++)
+            on = p->thread[t].ops[i].code == PROG_OP_RECLAIM;
+    tr->retain_on = on;
     rs_atomic_store_relaxed_i64(&tr->retain_epoch, 0);
 }
 

@@ -66,7 +66,7 @@ void rs_eval_breaker_set(rs_tstate *ts, uintptr_t bit);
 int64_t rs_gc_flushed_positive(void);
 int64_t rs_gc_long_lived_total(void);        /* as of the last completed collection */
 
-/* ---- retained memory (delayed.c; the executor's retention oracle, check GR) ---- */
+/* ---- retained memory (qsbr.c, delayed.c; the executor's retention oracle, check GR) ---- */
 /* The least sequence of an online QSBR record, or the write sequence if that is less (under
  * stop-the-world: exact — nobody can advance or publish one meanwhile). */
 int64_t rs_debug_qsbr_min_online(void);
