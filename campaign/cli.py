@@ -92,14 +92,15 @@ def campaign_parser():
                    % matrixmod.DEFAULT_CELL_TRIALS)
     p.add_argument("--bug", action="append", help="switch a mutant on in every cell "
                    "(repeatable; to see a campaign find something)")
-    p.add_argument("--history", default="reports/history.jsonl",
+    p.add_argument("--history",
                    help="history file a finished campaign appends its row to (default "
-                   "reports/history.jsonl); 'none' for no history")
+                   "reports/history.jsonl); 'none' for no history.  This and the three below "
+                   "are kept in the journal: a resume uses them unless given again")
     p.add_argument("--mutants-from", metavar="SUMMARY_JSON",
                    help="the gate's summary.json: its per-mutant figures go into the history row")
-    p.add_argument("--shrink-time", type=int, default=60,
+    p.add_argument("--shrink-time", type=int,
                    help="seconds of shrinking per new bucket (default 60; 0: no shrinking)")
-    p.add_argument("--replays", type=int, default=5,
+    p.add_argument("--replays", type=int,
                    help="replays of each bucket's reproducer for its rate (default 5)")
     p.add_argument("--no-build", action="store_true", help="do not run ninja first")
     p.add_argument("--quiet", action="store_true", help="no progress line")
@@ -107,12 +108,11 @@ def campaign_parser():
 
 
 def cmd_campaign(root, argv):
+    drive.catch_signals()
     opts = campaign_parser().parse_args(argv)
     opts.argv = argv
-    if opts.history == "none":
-        opts.history = None
-    elif opts.history:
-        opts.history = os.path.abspath(opts.history)
+    settings = {"history": "reports/history.jsonl", "shrink_time": 60, "replays": 5,
+                "mutants_from": None}
     if opts.jobs < 1:
         raise Usage("-j needs at least 1")
     records = None
@@ -130,6 +130,7 @@ def cmd_campaign(root, argv):
         except journal.JournalError as e:
             raise Usage(str(e))
         m = records[0]["matrix"]
+        settings.update(records[0].get("settings") or {})
     else:
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
         out = os.path.abspath(opts.out or os.path.join(root, "reports", "campaign-" + stamp))
@@ -144,11 +145,24 @@ def cmd_campaign(root, argv):
         m["variants"] = csv(opts.variants or "asan,tsan", VARIANTS, "variant")
         m["modes"] = csv(opts.modes or "free,chaos,pct", MODES, "mode")
         m["seed"] = opts.seed if opts.seed is not None else 1
-        m["cell_trials"] = opts.cell_trials or matrixmod.DEFAULT_CELL_TRIALS
+        m["cell_trials"] = (opts.cell_trials if opts.cell_trials is not None
+                            else matrixmod.DEFAULT_CELL_TRIALS)
         if m["cell_trials"] < 1 or m["seed"] < 0:
             raise Usage("--cell-trials needs at least 1 and --seed at least 0")
         m["bugs"] = opts.bug or []
         m["items"] = []
+    for key in settings:  # a flag given now wins over the journal's (resume) or the default
+        if getattr(opts, key) is not None:
+            settings[key] = getattr(opts, key)
+    if settings["history"] in (None, "none"):
+        settings["history"] = None
+    else:
+        settings["history"] = os.path.abspath(settings["history"])
+    if settings["mutants_from"]:
+        settings["mutants_from"] = os.path.abspath(settings["mutants_from"])
+    opts.settings = settings
+    for key, value in settings.items():
+        setattr(opts, key, value)
     variants = sorted(set(m["variants"]) | {"asan"})
     targets = ["build/%s/refstorm" % v for v in variants]
     if opts.resume is None and opts.fuzz or any(i["kind"] == "fuzz" for i in m["items"]):

@@ -59,14 +59,26 @@ def internal_findings(rec):
         "mode": rec["mode"], "variant": rec["variant"], "cell": rec["index"]})
 
 
+_stop = []  # the signal that asked the campaign to stop (set by the handler, read by the loop)
+
+
+def catch_signals():
+    """SIGINT and SIGTERM end the campaign gracefully; installed first thing, so a signal during
+    start-up is a graceful stop too."""
+    def handler(signum, _frame):
+        _stop.append(signum)
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, handler)
+
+
 class Campaign:
     def __init__(self, root, out, m, opts, say):
         self.root, self.out, self.m, self.opts, self.say = root, out, m, opts, say
         self.journal = journal.Journal(out)
-        self.stop_signal = None
 
-    def _on_signal(self, signum, _frame):
-        self.stop_signal = signum
+    @property
+    def stop_signal(self):
+        return _stop[0] if _stop else None
 
     def run(self, records):
         """records: the journal so far (resume) or None.  Returns the exit status."""
@@ -76,11 +88,13 @@ class Campaign:
             self.say("swept %d temporary file(s) of interrupted writes" % swept)
         lock = runner.Lock(out)
         lock.take(self.say)
+        if records is not None:  # read again under the lock: the journal is complete now
+            records = self.journal.read()
         self.journal.open()
         if records is None:
             c, full = commit(self.root)
             records = [{"type": "campaign", "matrix": m, "commit": c, "commit_full": full,
-                        "started": now_iso(), "argv": opts.argv}]
+                        "started": now_iso(), "argv": opts.argv, "settings": opts.settings}]
             self.journal.append(records[0])
         head = records[0]
         cells = [r for r in records if r["type"] == "cell"]
@@ -102,54 +116,49 @@ class Campaign:
         started = time.monotonic()
         budget = m["budget"]
         progress = runner.Progress(opts.quiet)
-        old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         pending = (c for c in matrixmod.cells(m) if c["index"] not in done)
         running = []
         exhausted = False
         prev_row = (history.read(opts.history) or [None])[-1]
         prev_sigs = set(prev_row.get("signatures", [])) if prev_row else set()  # as compare()
-        try:
-            while True:
-                elapsed = base_elapsed + time.monotonic() - started
-                out_of_time = "seconds" in budget and elapsed >= budget["seconds"]
-                while (not self.stop_signal and not exhausted and not out_of_time
-                       and len(running) < opts.jobs):
-                    spec = next(pending, None)
-                    if spec is None:
-                        exhausted = True
-                        break
-                    running.append(runner.Cell(spec, self.root, out, m["bugs"], lock.fd))
-                if self.stop_signal:
-                    for cell in running:
-                        cell.stop()
-                    for cell in running:
-                        cell.proc.wait()
-                        cell.stdout.close()
-                        cell.stderr.close()
-                        shutil.rmtree(cell.dir, ignore_errors=True)
-                    running = []
+        while True:
+            elapsed = base_elapsed + time.monotonic() - started
+            out_of_time = "seconds" in budget and elapsed >= budget["seconds"]
+            while (not self.stop_signal and not exhausted and not out_of_time
+                   and len(running) < opts.jobs):
+                spec = next(pending, None)
+                if spec is None:
+                    exhausted = True
                     break
-                if not running:
-                    break
-                for cell in [c for c in running if c.poll() is not None]:
-                    running.remove(cell)
-                    rec = cell.finish()
-                    internal_findings(rec)
-                    bucketsmod.decide_kept(rec["findings"], counts)
-                    rec["at"] = now_iso()
-                    rec["elapsed"] = round(base_elapsed + time.monotonic() - started, 3)
-                    self.journal.append(rec)
-                    for f in rec["findings"]:
-                        if not f["kept"] and f["folder"].startswith("cells/") and \
-                                f["verdict"] != "error":
-                            shutil.rmtree(os.path.join(out, f["folder"]), ignore_errors=True)
-                    cells.append(rec)
-                    stats.add(rec)
-                progress.show(self._progress_line(stats, counts, prev_sigs, running, elapsed))
-                time.sleep(0.05)
-        finally:
-            for s, h in old.items():
-                signal.signal(s, h)
+                running.append(runner.Cell(spec, self.root, out, m["bugs"], lock.fd))
+            if self.stop_signal:
+                for cell in running:
+                    cell.stop()
+                for cell in running:
+                    cell.proc.wait()
+                    cell.stdout.close()
+                    cell.stderr.close()
+                    shutil.rmtree(cell.dir, ignore_errors=True)
+                running = []
+                break
+            if not running:
+                break
+            for cell in [c for c in running if c.poll() is not None]:
+                running.remove(cell)
+                rec = cell.finish()
+                internal_findings(rec)
+                bucketsmod.decide_kept(rec["findings"], counts)
+                rec["at"] = now_iso()
+                rec["elapsed"] = round(base_elapsed + time.monotonic() - started, 3)
+                self.journal.append(rec)
+                for f in rec["findings"]:
+                    if not f["kept"] and f["folder"].startswith("cells/") and \
+                            f["verdict"] != "error":
+                        shutil.rmtree(os.path.join(out, f["folder"]), ignore_errors=True)
+                cells.append(rec)
+                stats.add(rec)
+            progress.show(self._progress_line(stats, counts, prev_sigs, running, elapsed))
+            time.sleep(0.05)
         stats.elapsed = max(stats.elapsed, base_elapsed + time.monotonic() - started) \
             if not self.stop_signal else stats.elapsed
         progress.show(self._progress_line(stats, counts, prev_sigs, [], stats.elapsed), True)
