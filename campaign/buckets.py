@@ -67,7 +67,8 @@ def reproduce(root, out, bucket, bugs, shrink_time, replays):
     replay_argv = [rs, "repro", folder]
     if shrink_time > 0 and rep["verdict"] != "error":
         p = subprocess.run([rs, "shrink", folder, "--time", str(shrink_time), "--json",
-                            "--quiet"], capture_output=True, text=True, cwd=out)
+                            "--quiet"], capture_output=True, text=True, cwd=out,
+                           preexec_fn=runner.die_with_parent)
         result = last_json(p.stdout)
         rec["shrink"] = {"exit_status": p.returncode,
                          "ops": [result.get("original_ops"), result.get("final_ops")]
@@ -82,7 +83,7 @@ def reproduce(root, out, bucket, bugs, shrink_time, replays):
                                          [os.path.relpath(rs, root)] + argv)
     for _ in range(replays):
         p = subprocess.run(replay_argv + ["--json", "--quiet"], capture_output=True, text=True,
-                           cwd=out)
+                           cwd=out, preexec_fn=runner.die_with_parent)
         got = last_json(p.stdout) or {}
         if p.returncode == 1 and (got.get("verdict"), got.get("check")) == (rep["verdict"],
                                                                             rep["check"]):

@@ -163,18 +163,20 @@ class Campaign:
             if not self.stop_signal else stats.elapsed
         progress.show(self._progress_line(stats, counts, prev_sigs, [], stats.elapsed), True)
         progress.done()
-        interrupted = signal.Signals(self.stop_signal).name if self.stop_signal else None
         bks = bucketsmod.aggregate(sorted(cells, key=lambda r: r["index"]))
         reproducers = {r["signature"]: r for r in records if r["type"] == "bucket"}
-        if not interrupted:
+        if not self.stop_signal:
             for b in bks:
                 if b["signature"] in reproducers or b["verdict"] == "error":
                     continue
+                if self.stop_signal:  # a signal while shrinking: the rest wait for a resume
+                    break
                 self.say("bucket %s: shrinking and replaying %s" % (b["hash"], b["title"]))
                 rec = bucketsmod.reproduce(self.root, out, b, m["bugs"], opts.shrink_time,
                                            opts.replays)
                 self.journal.append(rec)
                 reproducers[b["signature"]] = rec
+        interrupted = signal.Signals(self.stop_signal).name if self.stop_signal else None
         for b in bks:
             b["reproducer"] = reproducers.get(b["signature"])
         code = self.finish(head, records, stats, bks, interrupted)

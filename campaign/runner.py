@@ -26,7 +26,7 @@ PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _die_with_parent():
+def die_with_parent():
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     os.setpgrp()  # our own group: a ^C at the terminal reaches the campaign, which ends us
 
@@ -82,7 +82,7 @@ class Cell:
         self.stderr = open(os.path.join(self.dir, "run.log"), "w")
         self.proc = subprocess.Popen(argv, stdout=self.stdout, stderr=self.stderr,
                                      stdin=subprocess.DEVNULL, cwd=self.dir, env=env,
-                                     pass_fds=(lock_fd,), preexec_fn=_die_with_parent)
+                                     pass_fds=(lock_fd,), preexec_fn=die_with_parent)
 
     def poll(self):
         return self.proc.poll()
@@ -113,7 +113,10 @@ class Cell:
             sig.update(folder=os.path.relpath(folder, self.out), scenario=self.scenario_of(folder),
                        mode=self.spec["mode"], variant=self.spec["variant"], cell=self.spec["index"])
             findings.append(sig)
-        internal = rc not in (0, 1) and not (rc == 2 and errors)
+        if self.spec["item"]["kind"] == "fuzz":  # libFuzzer exits non-zero on every crash
+            internal = rc != 0 and not folders
+        else:
+            internal = rc not in (0, 1) and not (rc == 2 and errors)
         record = {"type": "cell", "index": self.spec["index"], "id": self.spec["id"],
                   "variant": self.spec["variant"], "mode": self.spec["mode"],
                   "item": self.spec["item"], "seed": self.spec["seed"], "trials": trials,
