@@ -2,7 +2,7 @@
 
 A cell is one `refstorm run` of one item (a scenario, a corpus .scn file or a fuzz target) in
 one mode and one variant, over a range of cell_trials seeds.  Cells are numbered round by round:
-round r runs every (variant, mode, item) combination once, over the seeds
+round r runs every (item, mode, variant) combination once, variants innermost, over the seeds
 seed + r*cell_trials ... seed + (r+1)*cell_trials - 1, so a campaign stopped by time has covered
 every combination about equally.  A budget of N trials makes the list finite: the first
 ceil(N / cell_trials) cells, the last one cut to what is left.  A shard i/n runs the cells whose
@@ -62,9 +62,9 @@ def combos(matrix):
     """The (variant, mode, item) combinations of one round, in their fixed order.  A fuzz
     target runs once per round, in the asan fuzz build (fuzz-tsan cannot grow a corpus)."""
     out = []
-    for variant in matrix["variants"]:
+    for item in matrix["items"]:  # variants innermost: a short campaign sees all of them
         for mode in matrix["modes"]:
-            for item in matrix["items"]:
+            for variant in matrix["variants"]:
                 if item["kind"] != "fuzz":
                     out.append((variant, mode, item))
     for item in matrix["items"]:
