@@ -171,6 +171,9 @@ def short_labels(rows):
                 top += " " + d[11:16]
         commit = r.get("commit")
         bottom = commit[:7] if isinstance(commit, str) else ""
+        shard = r.get("shard")
+        if isinstance(shard, int) and not isinstance(shard, bool):
+            bottom += f" s{shard}"
         out.append((top, bottom))
     return out
 
@@ -185,16 +188,21 @@ def _date_span(rows):
 # ---------------------------------------------------------------------------------------------
 # scales
 
-def nice_ticks(hi, count=5):
-    """Ticks from 0 to at least hi, at a step of 1, 2, 2.5 or 5 times a power of ten."""
+def nice_ticks(hi, count=5, integer=False):
+    """Ticks from 0 to at least hi, at a step of 1, 2, 2.5 or 5 times a power of ten (a whole
+    number when integer)."""
     if not hi or hi <= 0:
         hi = 1
     raw = hi / count
     mag = 10 ** math.floor(math.log10(raw))
     for m in (1, 2, 2.5, 5, 10):
         step = m * mag
+        if integer and step != int(step):
+            continue
         if hi / step <= count:
             break
+    if integer:
+        step = max(1, int(step))
     n = math.ceil(hi / step - 1e-9)
     return [i * step for i in range(n + 1)], step
 
@@ -231,11 +239,11 @@ class Chart:
     """One chart: the frame, the axes and a legend; series are added with line() and bars()."""
 
     def __init__(self, title, ylabel, labels, legend, log=False, ymax=1.0, ymin_log=1.0,
-                 none_band=False, xlabel="campaign (date, commit)"):
+                 none_band=False, xlabel="campaign (date, commit)", integer=False):
         self.n = len(labels)
         self.legend = legend            # [(name, colour, kind, shape)]
-        ncols = max(1, min(len(legend), (WIDTH - LEFT - RIGHT) //
-                           max(110, 7 * max([len(e[0]) for e in legend] or [1]) + 30)))
+        self.legend_colw = max(90, 7 * max([len(e[0]) for e in legend] or [1]) + 40)
+        ncols = max(1, min(len(legend), (WIDTH - LEFT - RIGHT) // self.legend_colw))
         self.legend_cols = ncols
         legend_rows = max(1, math.ceil(len(legend) / ncols)) if legend else 0
         self.height = HEIGHT + max(0, legend_rows - 1) * LEGEND_ROW
@@ -256,15 +264,19 @@ class Chart:
                  f'font-weight="bold">{escape(title)}</text>')
         # y axis: grid, ticks, labels
         if log:
-            lo = math.floor(math.log10(max(ymin_log, 1e-12)))
-            hi = math.ceil(math.log10(max(ymax, ymin_log) * 1.0001))
+            lmin = math.log10(max(ymin_log, 1e-12))
+            lmax = math.log10(max(ymax, ymin_log))
+            lo, hi = math.floor(lmin), math.ceil(lmax)
             if hi <= lo:
                 hi = lo + 1
-            self.ylo, self.yhi = lo, hi
+            # a decade's tenth of room under the lowest and over the highest point
+            self.ylo = min(lo, lmin - 0.12)
+            self.yhi = max(hi, lmax + 0.12)
             ticks = [(10.0 ** e, fmt_num(10.0 ** e, 10.0 ** e)) for e in range(lo, hi + 1)]
-            minor = [m * 10.0 ** e for e in range(lo, hi) for m in (2, 5)]
+            minor = [m * 10.0 ** e for e in range(lo - 1, hi + 1) for m in (2, 5)
+                     if self.ylo <= math.log10(m) + e <= self.yhi]
         else:
-            vals, step = nice_ticks(ymax)
+            vals, step = nice_ticks(ymax, integer=integer)
             self.ylo, self.yhi = 0.0, vals[-1]
             ticks = [(v, fmt_num(v, step)) for v in vals]
             minor = []
@@ -291,11 +303,13 @@ class Chart:
                  f'transform="rotate(-90 16 {cy:.1f})">{escape(ylabel)}</text>')
         # x axis: a tick per campaign, labels thinned to at most MAX_XLABELS
         step = max(1, math.ceil(self.n / MAX_XLABELS))
+        shown = {self.n - 1} | {i for i in range(0, self.n, step)
+                                if self.n - 1 - i >= 0.75 * step or i == self.n - 1}
         for i, (top, bottom) in enumerate(labels):
             x = self.x(i)
             o.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{self.bottom}" '
                      f'y2="{self.bottom + 4}" stroke="#333333"/>')
-            if i % step == 0 or (i == self.n - 1 and (self.n - 1) % step >= step / 2):
+            if i in shown:
                 o.append(f'<text x="{x:.1f}" y="{self.bottom + 16}" text-anchor="middle">'
                          f'{escape(top)}</text>')
                 o.append(f'<text x="{x:.1f}" y="{self.bottom + 29}" text-anchor="middle" '
@@ -341,7 +355,7 @@ class Chart:
             return f'<polygon {common} points="{pts}">{tip}</polygon>'
         return f'<circle {common} cx="{x:.1f}" cy="{y:.1f}" r="{r}">{tip}</circle>'
 
-    def line(self, name, colour, shape, points, tips, dashed=False):
+    def line(self, name, colour, shape, points, tips, dashed=False, dx=0.0):
         """points: [(row index, value or NOT_DETECTED)]; consecutive rows are joined, a missing
         row breaks the line; NOT_DETECTED points sit on the none band, unjoined, hollow."""
         o = self.out
@@ -355,7 +369,7 @@ class Chart:
                     segs.append(segment)
                 segment = []
             if v is not NOT_DETECTED:
-                segment.append((self.x(i), self.y(v)))
+                segment.append((self.x(i) + dx, self.y(v)))
             last = i if v is not NOT_DETECTED else None
         if segment:
             segs.append(segment)
@@ -368,7 +382,7 @@ class Chart:
         for (i, v), tip in zip(points, tips):
             hollow = v is NOT_DETECTED
             y = self.none_y() if hollow else self.y(v)
-            o.append(self._marker(shape, self.x(i), y, colour,
+            o.append(self._marker(shape, self.x(i) + dx, y, colour,
                                   f'{attrs_series} data-row="{i}"', tip, hollow))
         o.append("</g>")
 
@@ -392,7 +406,7 @@ class Chart:
     def finish(self):
         o = self.out
         if self.legend:
-            colw = (self.right - self.left) / self.legend_cols
+            colw = self.legend_colw
             y0 = self.height - len(range(0, len(self.legend), self.legend_cols)) * LEGEND_ROW
             for k, (name, colour, kind, shape) in enumerate(self.legend):
                 row, col = divmod(k, self.legend_cols)
@@ -412,6 +426,10 @@ class Chart:
         return "\n".join(o) + "\n"
 
 
+def _campaigns(n):
+    return f"{n} campaign" + ("" if n == 1 else "s")
+
+
 def _tip(label, name, value, unit):
     when = " ".join(p for p in label if p)
     return f"{name}, {when}: {value} {unit}".strip()
@@ -427,7 +445,7 @@ def chart_trials_per_s(rows):
         colour = VARIANT_COLOURS.get(v, PALETTE[(k + 3) % len(PALETTE)])
         series.append((v, colour, SHAPES[k % len(SHAPES)], pts))
     ymax = max([p[1] for s in series for p in s[3]] or [1]) * 1.05
-    title = f"Trials per second by variant ({len(rows)} campaigns"
+    title = f"Trials per second by variant ({_campaigns(len(rows))}"
     span = _date_span(rows)
     title += f", {span})" if span else ")"
     c = Chart(title, "trials / s", labels,
@@ -448,11 +466,11 @@ def chart_buckets(rows):
     total, new, gone = pts("total"), pts("new"), pts("gone")
     ymax = max([v for _, v in total + new + gone] or [1]) * 1.05
     ymax = max(ymax, 1)
-    c = Chart(f"Finding buckets per campaign ({len(rows)} campaigns"
+    c = Chart(f"Finding buckets per campaign ({_campaigns(len(rows))}"
               + (f", {_date_span(rows)})" if _date_span(rows) else ")"),
               "buckets", labels,
               [("total", "#1f77b4", "line", "circle"), ("new", "#d62728", "bar", None),
-               ("gone", "#7f7f7f", "bar", None)], ymax=ymax)
+               ("gone", "#7f7f7f", "bar", None)], ymax=ymax, integer=True)
     c.bars("new", "#d62728", 0, 2, new,
            [_tip(labels[i], "new", fmt_value(v), "buckets") for i, v in new])
     c.bars("gone", "#7f7f7f", 1, 2, gone,
@@ -480,10 +498,14 @@ def chart_detection(rows):
               [(name, colour, "line", shape) for name, colour, shape, _ in series], log=True,
               ymax=max(positive or [10]), ymin_log=min(positive or [1] + [1]),
               none_band=none_band)
-    for name, colour, shape, pts in series:
+    # mutants often share a value (1 trial): spread the series over part of each campaign's
+    # band so that coinciding points stay visible
+    spread = min(c.band * 0.5, 8.0 * len(series)) if len(series) > 1 else 0.0
+    for k, (name, colour, shape, pts) in enumerate(series):
+        dx = (k / (len(series) - 1) - 0.5) * spread if len(series) > 1 else 0.0
         c.line(name, colour, shape, pts,
                [_tip(labels[i], name, "not detected" if v is NOT_DETECTED else fmt_value(v),
-                     "" if v is NOT_DETECTED else "trials") for i, v in pts])
+                     "" if v is NOT_DETECTED else "trials") for i, v in pts], dx=dx)
     return c.finish()
 
 
@@ -546,10 +568,12 @@ def _gp_str(s):
 
 
 def _gp_xtics(labels):
-    step = max(1, math.ceil(len(labels) / MAX_XLABELS))
+    n = len(labels)
+    step = max(1, math.ceil(n / MAX_XLABELS))
+    shown = {n - 1} | {i for i in range(0, n, step) if n - 1 - i >= 0.75 * step}
     tics = []
     for i, (top, bottom) in enumerate(labels):
-        text = f"{top}\\n{bottom}" if i % step == 0 else ""
+        text = f"{top}\\n{bottom}" if i in shown else ""
         tics.append(f'"{text}" {i}')
     return "set xtics (" + ", ".join(tics) + ") nomirror\n" if tics else ""
 
@@ -558,16 +582,19 @@ def _gp_common(title, ylabel, labels, height):
     n = len(labels)
     return (f"set output OUTFILE\n"
             f"set title {_gp_str(title)}\n"
-            f"set ylabel {_gp_str(ylabel)}\nset xlabel \"campaign (date, commit)\"\n"
+            f"set ylabel {_gp_str(ylabel)}\n"
+            f"set xlabel \"campaign (date, commit)\" offset 0,-0.6\nset bmargin 7\n"
             f"set grid ytics lc rgb '#dddddd'\nset key below horizontal\n"
-            f"set xrange [-0.5:{max(n, 1) - 0.5}]\nset datafile missing '?'\n"
+            f"set offsets 0, 0, graph 0.06, 0\nset format y '%g'\n"
+            f"set xrange [-0.5:{max(n, 1) - 0.5}]\n"
             + _gp_xtics(labels))
 
 
 def _gp_data(path, rows_of_values):
     with open(path, "w", encoding="utf-8") as f:
         for i, vals in enumerate(rows_of_values):
-            f.write(f"{i} " + " ".join("?" if v is None else repr(float(v)) for v in vals) + "\n")
+            f.write(f"{i} " + " ".join("NaN" if v is None else repr(float(v)) for v in vals)
+                    + "\n")
 
 
 def render_png(rows, out_dir, gnuplot="gnuplot"):
@@ -578,7 +605,8 @@ def render_png(rows, out_dir, gnuplot="gnuplot"):
         variants = _series_names(rows, "variants", ("asan", "tsan", "release"))
         dat = os.path.join(tmp, "trials.dat")
         _gp_data(dat, [[variant_rate(r, v) for v in variants] for r in rows])
-        plots = [f"{_gp_str(dat)} using 1:{k + 2} with linespoints lw 2 pt 7 "
+        plots = [f"{_gp_str(dat)} using 1:{k + 2} with linespoints lw 2 pt {(5, 7, 9)[k % 3]} "
+                 f"lc rgb '{VARIANT_COLOURS.get(v, PALETTE[(k + 3) % len(PALETTE)])}' "
                  f"title {_gp_str(v)}" for k, v in enumerate(variants)]
         script = _gp_common("Trials per second by variant", "trials / s", labels, HEIGHT)
         script += "set yrange [0:*]\n"
@@ -590,6 +618,9 @@ def render_png(rows, out_dir, gnuplot="gnuplot"):
         _gp_data(dat, [[_num(_get(r, "buckets", k)) for k in ("total", "new", "gone")]
                        for r in rows])
         script = _gp_common("Finding buckets per campaign", "buckets", labels, HEIGHT)
+        top = max([v for r in rows for k in ("total", "new", "gone")
+                   for v in [_num(_get(r, "buckets", k))] if v is not None] or [1])
+        script += f"set ytics {nice_ticks(top, integer=True)[1]}\n"
         script += ("set yrange [0:*]\nset style fill solid 0.75 noborder\nset boxwidth 0.3\n"
                    f"plot {_gp_str(dat)} using ($1-0.15):3 with boxes lc rgb '#d62728' "
                    "title 'new', "
@@ -605,6 +636,7 @@ def render_png(rows, out_dir, gnuplot="gnuplot"):
             _gp_data(dat, [[d if isinstance(d, (int, float)) and d > 0 else None
                             for d in (detection(r, m) for m in mutants)] for r in rows])
             plots = [f"{_gp_str(dat)} using 1:{k + 2} with linespoints lw 2 pt {7 + k % 6} "
+                     f"lc rgb '{PALETTE[k % len(PALETTE)]}' "
                      f"title {_gp_str(m)}" for k, m in enumerate(mutants)]
             script = _gp_common("Trials to first detection per mutant (undetected: left out)",
                                 "trials to first detection", labels, HEIGHT)
