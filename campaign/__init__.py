@@ -9,6 +9,7 @@ The modules, in the order the data flows through them:
   history    one row per campaign; what is new and what is gone since the previous one
   outputs    summary.md, summary.json, junit.xml
   sarif      results.sarif (SARIF 2.1.0)
-  plot       SVG charts of a history
+  plot       SVG charts of a history (PNG too through gnuplot)
+  gatefig    the gate's summary.json -> the history row's per-mutant figures
   cli        the commands: campaign, merge, plot
 """
