@@ -4,8 +4,8 @@
 # skipped with a warning; a malformed line is exit 2 with FILE:LINE: on stderr; a 1-row history
 # and a 40-row one render; a history without mutants writes no detection.svg and says so.
 # campaign/gatefig.py converts tests/data/gate-summary.json into the history's mutants object.
-# scripts/bisect: no argument and a missing finding folder are 125; gc-toggle with
-# gc-ignores-enabled in chaos (200 trials) is bad (1), without it good (0).  Runs once, in the
+# scripts/bisect: no argument and a missing finding folder are 125; gc-cycles with
+# gc-untracks-zero-refcount in pct (20 trials) is bad (1), without it good (0).  Runs once, in the
 # asan pass of scripts/test (bisect uses build/asan).
 set -uo pipefail
 
@@ -154,12 +154,12 @@ else notok "bisect with no argument is 125" "rc=$rc"; fi
 scripts/bisect --variant asan "$work/no-such-finding/" >/dev/null 2>"$work/b.err"; rc=$?
 if [ $rc -eq 125 ] && grep -q "no such finding" "$work/b.err"; then ok "bisect on a missing finding folder: 125"
 else notok "bisect on a missing finding folder is 125" "rc=$rc" "$(cat "$work/b.err")"; fi
-TMPDIR=$work scripts/bisect --variant asan --bug gc-ignores-enabled --mode chaos --trials 200 gc-toggle \
+TMPDIR=$work scripts/bisect --variant asan --bug gc-untracks-zero-refcount --mode pct --trials 20 gc-cycles \
     >"$work/b1.out" 2>"$work/b1.err"; rc=$?
-if [ $rc -eq 1 ] && grep -q "finding: bad (1)" "$work/b1.err"; then ok "bisect gc-toggle with gc-ignores-enabled (chaos, 200 trials): bad (1)"
+if [ $rc -eq 1 ] && grep -q "finding: bad (1)" "$work/b1.err"; then ok "bisect gc-cycles with gc-untracks-zero-refcount (pct, 20 trials): bad (1)"
 else notok "bisect with the mutant is bad (1)" "rc=$rc" "$(tail -5 "$work/b1.err")"; fi
-TMPDIR=$work scripts/bisect --variant asan --mode chaos --trials 200 gc-toggle >"$work/b0.out" 2>"$work/b0.err"; rc=$?
-if [ $rc -eq 0 ] && grep -q "no finding: good (0)" "$work/b0.err"; then ok "bisect gc-toggle without the mutant (chaos, 200 trials): good (0)"
+TMPDIR=$work scripts/bisect --variant asan --mode pct --trials 20 gc-cycles >"$work/b0.out" 2>"$work/b0.err"; rc=$?
+if [ $rc -eq 0 ] && grep -q "no finding: good (0)" "$work/b0.err"; then ok "bisect gc-cycles without the mutant (pct, 20 trials): good (0)"
 else notok "bisect without the mutant is good (0)" "rc=$rc" "$(tail -5 "$work/b0.err")"; fi
 
 [ $n -eq $tests ] || echo "# planned $tests, ran $n"
