@@ -223,6 +223,22 @@ void rs_qsbr_detach(rs_tstate *ts)
     rs_atomic_store_release_i64(&rec_of(ts)->seq, RS_QSBR_OFFLINE);
 }
 
+void rs_qsbr_detach_unlinked(rs_tstate *ts)
+{
+    rs_qsbr_shared *q = &rs_rt.qsbr;
+    if (ts->qsbr_idx == RS_QSBR_NO_SLOT)
+        return;
+    /* Unlinked, no pause stops us: a reserve may be growing the array now, under the mutex
+     * (decision 14); under it, the record is where rec_of says and stays there.  Without the
+     * mutex (as before 2026-12-03) the OFFLINE store raced with the grow's copy and free of
+     * the old array: a lost store, or a write to freed memory; TSan saw it in qsbr-resize
+     * (2 of 300 chaos trials; 0 of 1200 after), found by the first campaign. */
+    rs_mutex_lock(&q->mutex);
+    /* release: pairs with the acquire load of seq in poll_scan */
+    rs_atomic_store_release_i64(&rec_of(ts)->seq, RS_QSBR_OFFLINE);
+    rs_mutex_unlock(&q->mutex);
+}
+
 /* min(wr_seq, every online seq); raises rd_seq to it (losing the CAS race is fine: the
  * winner wrote a value at least as fresh, or ours is stale and theirs is right) */
 static int64_t poll_scan(void)

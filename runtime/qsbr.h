@@ -90,6 +90,9 @@ int64_t rs_qsbr_deferred_advance(rs_tstate *ts);
  * rs_qsbr_quiescent, rs/api.h.) */
 void rs_qsbr_attach(rs_tstate *ts);
 void rs_qsbr_detach(rs_tstate *ts);
+/* the same for a thread that is already unlinked (exit step 7): under the QSBR mutex, since no
+ * pause stops such a thread and a reserve may be moving the array */
+void rs_qsbr_detach_unlinked(rs_tstate *ts);
 /* Has goal been reached?  Caller attached (or the STW requester).  May raise rd_seq. */
 bool rs_qsbr_poll(rs_tstate *ts, int64_t goal);
 

@@ -229,8 +229,9 @@ static void tstate_delete(rs_tstate *ts, bool own_thread)
     rs_rt.spurious_interrupts += ts->spurious_interrupts;
     rs_head_unlock();
     if (own_thread) {
-        /* (7) detach; no refcount operation by this thread may follow: the slot is gone */
-        rs_qsbr_detach(ts); /* offline before DETACHED */
+        /* (7) detach; no refcount operation by this thread may follow: the slot is gone.
+         * Unlinked, no pause stops us, so the record is reached under the QSBR mutex. */
+        rs_qsbr_detach_unlinked(ts); /* offline before DETACHED */
         rs_atomic_store_seq_cst_int(&ts->state, RS_TS_DETACHED);
         rs__tstate_set_current(NULL);
         rs_tstate_release(ts);
