@@ -2,7 +2,8 @@
 
 A cell is one `refstorm run` of one item (a scenario, a corpus .scn file or a fuzz target) in
 one mode and one variant, over a range of cell_trials seeds.  Cells are numbered round by round:
-round r runs every (item, mode, variant) combination once, variants innermost, over the seeds
+round r runs every (item, mode, variant) combination once, in an order shuffled by the seed and
+the round (so a campaign stopped early has sampled every combination alike), over the seeds
 seed + r*cell_trials ... seed + (r+1)*cell_trials - 1, so a campaign stopped by time has covered
 every combination about equally.  A budget of N trials makes the list finite: the first
 ceil(N / cell_trials) cells, the last one cut to what is left.  A shard i/n runs the cells whose
@@ -10,6 +11,7 @@ number is i modulo n, so n shards run exactly the cells of one unsharded campaig
 here is a function of the matrix parameters alone (never of time or of the machine), so a
 resume, a shard and a merge all see the same cells.
 """
+import random
 import re
 
 DEFAULT_CELL_TRIALS = 100
@@ -73,6 +75,15 @@ def combos(matrix):
     return out
 
 
+def round_order(matrix, rnd, n):
+    """The order of the combinations in round rnd: a permutation seeded by the matrix seed and
+    the round, so that a campaign stopped early has sampled every item, mode and variant alike
+    (in their listed order a short campaign would see only the first items)."""
+    order = list(range(n))
+    random.Random("%d/%d" % (matrix["seed"], rnd)).shuffle(order)
+    return order
+
+
 def cell(matrix, index):
     """Cell number index, or None past the end of a trial budget."""
     cs = combos(matrix)
@@ -84,7 +95,8 @@ def cell(matrix, index):
         if left <= 0:
             return None
         trials = min(k, left)
-    rnd, (variant, mode, item) = divmod(index, len(cs))[0], cs[index % len(cs)]
+    rnd = index // len(cs)
+    variant, mode, item = cs[round_order(matrix, rnd, len(cs))[index % len(cs)]]
     seed = matrix["seed"] + rnd * k
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", item_name(item))[-60:]
     return {"index": index, "id": "%05d-%s-%s-%s" % (index, variant, mode, slug),
