@@ -23,6 +23,8 @@ typedef struct rs_gc_state {
     rs_object *unreachable;
     rs_object *wrcb_to_call;
     rs_objstack mark;              /* marking stack (MEM chunks; fault point objstack.chunk) */
+    rs_objstack_chunk mark_reserve; /* the mark stack's first chunk, reused: an empty stack's
+                                     * push allocates nothing (but still passes the fault point) */
     int64_t long_lived_total;      /* reachable objects counted by scan */
     int64_t collected;             /* objects cleared in phase 4 */
     bool failed;                   /* an allocation failed (mark or resurrection check) */

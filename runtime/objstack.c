@@ -21,9 +21,11 @@ int rs_objstack_push(rs_objstack *s, rs_object *o)
     /* torture: chunks of one item, so every push after the first takes the new-chunk path */
     size_t cap = rs_rt.opts.torture ? 1 : RS_OBJSTACK_CHUNK_ITEMS;
     if (c == NULL || c->n == cap) {
-        if (rs_fault(RS_FAULT_OBJSTACK_CHUNK))
+        if (rs_fault(RS_FAULT_OBJSTACK_CHUNK)) /* also for the reserve: see objstack.h */
             return -1;
-        rs_objstack_chunk *nc = rs_heap_alloc(caller_tld(), RS_HEAP_MEM, sizeof *nc);
+        rs_objstack_chunk *nc = c == NULL && s->reserve
+                                    ? s->reserve
+                                    : rs_heap_alloc(caller_tld(), RS_HEAP_MEM, sizeof *nc);
         if (nc == NULL)
             return -1;
         nc->prev = c;
@@ -42,7 +44,8 @@ rs_object *rs_objstack_pop(rs_objstack *s)
     rs_object *o = c->items[--c->n];
     if (c->n == 0) {
         s->head = c->prev;
-        rs_heap_free(caller_tld(), c);
+        if (c != s->reserve)
+            rs_heap_free(caller_tld(), c);
     }
     return o;
 }
@@ -59,6 +62,8 @@ void rs_objstack_splice(rs_objstack *dst, rs_objstack *src)
 {
     if (src->head == NULL)
         return;
+    if (src->reserve != NULL)
+        rs_fatal("objstack: splice of a stack with a reserve chunk", src);
     rs_objstack_chunk *last = src->head;
     while (last->prev)
         last = last->prev;
@@ -72,7 +77,8 @@ void rs_objstack_clear(rs_objstack *s)
     while (s->head) {
         rs_objstack_chunk *c = s->head;
         s->head = c->prev;
-        rs_heap_free(caller_tld(), c);
+        if (c != s->reserve)
+            rs_heap_free(caller_tld(), c);
     }
 }
 
