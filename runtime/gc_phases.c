@@ -199,20 +199,53 @@ void rs_gc_phase_delayed_frees(rs_gc_state *g)
     rs_delayed_process(g->ts);
 }
 
-static int visit_not_leaf(rs_object *r, int tagged, void *arg)
+static bool is_not_leaf(const rs_object *r)
 {
-    (void)tagged;
-    (void)arg;
     return r != NULL && !rs_is_immortal(r) && r->ob_type->tp_kind != RS_KIND_LEAF;
 }
 
-static int visit_decref(rs_object *r, int tagged, void *arg)
+static void decref_candidate(rs_object *r, int tagged)
 {
-    (void)arg;
     if (tagged || r == NULL || !is_candidate(r))
-        return 0; /* tagged references are never counted (§3.3) */
+        return; /* tagged references are never counted (§3.3) */
     gc_refs_init(r);
     gc_refs_add(r, -1);
+}
+
+/* One traversal serves both questions update_refs asks of a container: does it hold only null,
+ * leaf or immortal references (then it is untracked and nothing else happens), and else, which
+ * referents lose one gc_ref.  While `probing`, references before the first non-leaf one are
+ * only counted (`prefix`), not decremented — they are null, leaves or immortal, so in practice
+ * no candidate; should one be (`skipped`: a tracked leaf), a second traversal decrements the
+ * first `prefix` references, so the result is always that of probing first, then decrementing. */
+typedef struct update_ctx {
+    bool probing;       /* a container that may be untracked, no non-leaf reference seen yet */
+    bool skipped;       /* a candidate was among the references only counted */
+    size_t prefix;      /* references visited while probing */
+} update_ctx;
+
+static int visit_decref(rs_object *r, int tagged, void *arg)
+{
+    update_ctx *u = arg;
+    if (u->probing) {
+        if (!is_not_leaf(r)) {
+            u->prefix++;
+            u->skipped |= !tagged && r != NULL && is_candidate(r);
+            return 0;
+        }
+        u->probing = false; /* not leaf-only: it stays tracked, r and what follows count */
+    }
+    decref_candidate(r, tagged);
+    return 0;
+}
+
+static int visit_decref_prefix(rs_object *r, int tagged, void *arg)
+{
+    size_t *left = arg;
+    if (*left == 0)
+        return 1;
+    --*left;
+    decref_candidate(r, tagged);
     return 0;
 }
 
@@ -227,16 +260,18 @@ static bool update_refs_one(rs_object *o, void *arg)
         rs_fatal("GC update_refs: negative refcount", o);
     rs_type *tp = o->ob_type;
     bool may_untrack = (rc > 0 && !(bits & RS_GC_DEFERRED)) || rs_bug(RS_BUG_GC_UNTRACKS_ZERO_REFCOUNT);
-    if (may_untrack && !(bits & RS_GC_UNREACHABLE) && tp->tp_kind == RS_KIND_CONTAINER &&
-        (tp->tp_traverse == NULL || tp->tp_traverse(o, visit_not_leaf, NULL) == 0)) {
+    update_ctx u = {.probing = may_untrack && !(bits & RS_GC_UNREACHABLE) && tp->tp_kind == RS_KIND_CONTAINER};
+    if (tp->tp_traverse)
+        tp->tp_traverse(o, visit_decref, &u);
+    if (u.probing) {
         rs_gc_bits_clear(o, RS_GC_TRACKED); /* leaf-only container: no cycle until a store of a
                                                * non-leaf tracks it again (rs_container_set) */
         return true;
     }
+    if (u.skipped)
+        tp->tp_traverse(o, visit_decref_prefix, &u.prefix);
     gc_refs_init(o);
     gc_refs_add(o, rc);
-    if (tp->tp_traverse)
-        tp->tp_traverse(o, visit_decref, NULL);
     return true;
 }
 
@@ -359,7 +394,9 @@ void rs_gc_phase_weakrefs(rs_gc_state *g)
     for (rs_object *u = g->unreachable; u; u = rs_gc_worklist_next(u)) {
         if (u->ob_type == &rs_weakref_type)
             rs_weakref_clear(u); /* an unreachable weakref is cleared itself */
-        rs_weakrefs_clear(u, weakref_with_callback, g);
+        /* no weakref was ever made to u: none to clear (HAD_WEAKREF is set before the link) */
+        if (rs_gc_bits(u) & RS_GC_HAD_WEAKREF)
+            rs_weakrefs_clear(u, weakref_with_callback, g);
     }
 }
 
