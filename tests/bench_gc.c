@@ -18,9 +18,10 @@
  * runs two stop-the-worlds and its phase bookkeeping; for garbage it merges, finalizes,
  * checks for resurrection, clears (tp_clear) and deallocates.  Each case prints the median
  * and the best of REPS runs of each pass in ns per object, and the ratio of the medians.
- * Usage: bench_gc [N] (default 1000000). */
+ * Usage: bench_gc [N] (default 1000000); BENCH_GC_CASES=tree,cycles,list picks cases. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gc.h"
 #include "heap.h"
@@ -277,9 +278,13 @@ int main(int argc, char **argv)
     garbage = malloc((n + 1) * sizeof *garbage);
     if (!stack || !garbage)
         return 1;
-    case_tree(ts, n);
-    case_cycles(ts, n);
-    case_list(ts, n);
+    const char *only = getenv("BENCH_GC_CASES"); /* e.g. "tree,list" (for a profiler); default all */
+    if (!only || strstr(only, "tree"))
+        case_tree(ts, n);
+    if (!only || strstr(only, "cycles"))
+        case_cycles(ts, n);
+    if (!only || strstr(only, "list"))
+        case_list(ts, n);
     free(stack);
     free(garbage);
     rs_leaks l = rs_runtime_fini();
