@@ -102,22 +102,8 @@ void rs_gc_restore_tid(rs_object *o)
 
 /* ---- heap walks ---- */
 
-typedef struct walk_ctx {
-    rs_gc_walk_fn fn;
-    void *arg;
-} walk_ctx;
-
-static bool walk_block(void *block, size_t size, rs_heap_kind kind, void *arg)
+bool rs_gc_walk(rs_heap_visit_fn fn, void *arg)
 {
-    (void)size;
-    (void)kind;
-    walk_ctx *w = arg;
-    return w->fn(block, w->arg);
-}
-
-bool rs_gc_walk(rs_gc_walk_fn fn, void *arg)
-{
-    walk_ctx w = {fn, arg};
     bool ok = true;
     rs_head_lock();
     for (rs_tstate *t = rs_rt.threads; ok && t; t = t->next) {
@@ -126,10 +112,10 @@ bool rs_gc_walk(rs_gc_walk_fn fn, void *arg)
             continue;
         if (rs_atomic_load_relaxed_int(&t->heap.debug_state) != RS_HEAP_READY)
             rs_fatal("G6: the GC walks a heap that is not READY", t);
-        ok = rs_heap_visit_tld(&t->heap, RS_HEAP_MASK(RS_HEAP_GC), walk_block, &w);
+        ok = rs_heap_visit_tld(&t->heap, RS_HEAP_MASK(RS_HEAP_GC), fn, arg);
     }
     if (ok)
-        ok = rs_heap_visit_abandoned(RS_HEAP_MASK(RS_HEAP_GC), walk_block, &w);
+        ok = rs_heap_visit_abandoned(RS_HEAP_MASK(RS_HEAP_GC), fn, arg);
     rs_head_unlock();
     return ok;
 }
@@ -274,11 +260,12 @@ static bool update_refs_one(rs_object *o, void *arg)
     gc_refs_add(o, rc);
     return true;
 }
+RS_GC_WALKER(update_refs_one)
 
 void rs_gc_phase_update_refs(rs_gc_state *g)
 {
     (void)g;
-    rs_gc_walk(update_refs_one, NULL);
+    rs_gc_walk(update_refs_one_block, NULL);
 }
 
 static int visit_stack_ref(rs_object *r, int tagged, void *arg)
@@ -333,10 +320,11 @@ static bool mark_root(rs_object *o, void *arg)
             return false;
     return true;
 }
+RS_GC_WALKER(mark_root)
 
 int rs_gc_phase_mark(rs_gc_state *g)
 {
-    rs_gc_walk(mark_root, g);
+    rs_gc_walk(mark_root_block, g);
     if (g->failed) {
         rs_objstack_clear(&g->mark);
         return -1;
@@ -374,10 +362,11 @@ static bool scan_one(rs_object *o, void *arg)
     g->long_lived_total++;
     return true;
 }
+RS_GC_WALKER(scan_one)
 
 void rs_gc_phase_scan(rs_gc_state *g)
 {
-    rs_gc_walk(scan_one, g);
+    rs_gc_walk(scan_one_block, g);
 }
 
 static void weakref_with_callback(rs_object *w, void *arg)
@@ -410,8 +399,9 @@ static bool restore_one(rs_object *o, void *arg)
     rs_gc_bits_clear(o, RS_GC_UNREACHABLE | RS_GC_ALIVE);
     return true;
 }
+RS_GC_WALKER(restore_one)
 
-void rs_gc_restore_all_stw(void) { rs_gc_walk(restore_one, NULL); }
+void rs_gc_restore_all_stw(void) { rs_gc_walk(restore_one_block, NULL); }
 
 void rs_gc_phase_error_restore(rs_gc_state *g)
 {
@@ -431,6 +421,7 @@ void rs_gc_phase_decref_and_callbacks(rs_gc_state *g)
         rs_decref(o);
     }
     while ((o = rs_gc_worklist_pop(&g->wrcb_to_call)) != NULL) {
+        g->may_resurrect = true; /* a callback may store a reference to garbage anywhere */
         rs_weakref_run_callback(o);
         rs_decref(o);
     }
@@ -444,8 +435,10 @@ void rs_gc_phase_finalize(rs_gc_state *g)
         if (rs_gc_bits(o) & RS_GC_FINALIZED)
             continue;
         rs_gc_bits_set(o, RS_GC_FINALIZED);
-        if (o->ob_type->tp_finalize)
+        if (o->ob_type->tp_finalize) {
+            g->may_resurrect = true;
             o->ob_type->tp_finalize(o);
+        }
     }
 }
 
@@ -477,6 +470,12 @@ static int visit_resurrect(rs_object *r, int tagged, void *arg)
 
 int rs_gc_phase_resurrection_check(rs_gc_state *g)
 {
+    /* Without a finalizer or a callback nothing can have resurrected an entry or untracked
+     * one: garbage is reachable from no other object, its weakrefs were cleared under STW #1,
+     * and only a finalizer or callback run on it could hand it out.  The check would then
+     * keep every entry, in the same order, with the scratch back at 0: skip it. */
+    if (!g->may_resurrect)
+        return 0;
     rs_object *cand = NULL, *o;
     /* (1) scratch = external references: count minus the list's +1 */
     while ((o = rs_gc_worklist_pop(&g->unreachable)) != NULL) {

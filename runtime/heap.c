@@ -601,6 +601,7 @@ static bool visit_page(rs_page *p, rs_heap_visit_fn fn, void *arg)
             bits &= bits - 1;
             if (idx >= p->capacity)
                 break;   /* corrupt bitmap: rs_heap_check reports it */
+            __builtin_prefetch((const void *)(block_at(p, idx) + 512)); /* walks stream */
             if (!fn((void *)block_at(p, idx), p->block_size, (rs_heap_kind)p->kind, arg))
                 return false;
         }

@@ -15,37 +15,39 @@ static rs_heap_tld *caller_tld(void)
     return &ts->heap;
 }
 
-int rs_objstack_push(rs_objstack *s, rs_object *o)
+int rs_objstack_push_slow(rs_objstack *s, rs_object *o)
 {
     rs_objstack_chunk *c = s->head;
     /* torture: chunks of one item, so every push after the first takes the new-chunk path */
     size_t cap = rs_rt.opts.torture ? 1 : RS_OBJSTACK_CHUNK_ITEMS;
-    if (c == NULL || c->n == cap) {
+    if (c == NULL || c->n == 0 || c->n >= cap) {
         if (rs_fault(RS_FAULT_OBJSTACK_CHUNK)) /* also for the reserve: see objstack.h */
             return -1;
-        rs_objstack_chunk *nc = c == NULL && s->reserve
-                                    ? s->reserve
-                                    : rs_heap_alloc(caller_tld(), RS_HEAP_MEM, sizeof *nc);
-        if (nc == NULL)
-            return -1;
-        nc->prev = c;
-        nc->n = 0;
-        s->head = c = nc;
+        if (c == NULL || c->n != 0) { /* else c is the empty reserve: use it again */
+            rs_objstack_chunk *nc = c == NULL && s->reserve
+                                        ? s->reserve
+                                        : rs_heap_alloc(caller_tld(), RS_HEAP_MEM, sizeof *nc);
+            if (nc == NULL)
+                return -1;
+            nc->prev = c;
+            nc->n = 0;
+            s->head = c = nc;
+        }
     }
+    s->cap = cap; /* the inline push's bound (a spliced-in chunk gets it here too) */
     c->items[c->n++] = o;
     return 0;
 }
 
-rs_object *rs_objstack_pop(rs_objstack *s)
+rs_object *rs_objstack_pop_slow(rs_objstack *s)
 {
     rs_objstack_chunk *c = s->head;
-    if (c == NULL)
+    if (c == NULL || c->n == 0) /* n == 0: the empty reserve */
         return NULL;
     rs_object *o = c->items[--c->n];
-    if (c->n == 0) {
+    if (c->n == 0 && c != s->reserve) { /* the reserve stays the head */
         s->head = c->prev;
-        if (c != s->reserve)
-            rs_heap_free(caller_tld(), c);
+        rs_heap_free(caller_tld(), c);
     }
     return o;
 }
@@ -79,6 +81,8 @@ void rs_objstack_clear(rs_objstack *s)
         s->head = c->prev;
         if (c != s->reserve)
             rs_heap_free(caller_tld(), c);
+        else
+            c->n = 0;
     }
 }
 

@@ -25,9 +25,12 @@ typedef struct rs_objstack_chunk {
     rs_object *items[RS_OBJSTACK_CHUNK_ITEMS];
 } rs_objstack_chunk;
 
+/* The head chunk is never empty, but for the reserve, which stays the head (n = 0, prev NULL)
+ * once the stack has used it and is empty again. */
 typedef struct rs_objstack {
     rs_objstack_chunk *head;
     rs_objstack_chunk *reserve;  /* the owner's chunk for an empty stack, never freed; or NULL */
+    size_t cap;                  /* items per chunk, set when a chunk is installed (0: none yet) */
 } rs_objstack;
 
 /* an empty stack whose first chunk is *reserve (which must outlive it); a zeroed rs_objstack
@@ -36,12 +39,38 @@ static inline void rs_objstack_init_reserve(rs_objstack *s, rs_objstack_chunk *r
 {
     s->head = NULL;
     s->reserve = reserve;
+    s->cap = 0;
 }
 
-/* push: 0, or -1 if a chunk could not be allocated (nothing changed) */
-int rs_objstack_push(rs_objstack *s, rs_object *o);
-rs_object *rs_objstack_pop(rs_objstack *s);      /* NULL when empty */
-static inline bool rs_objstack_empty(const rs_objstack *s) { return s->head == NULL; }
+int rs_objstack_push_slow(rs_objstack *s, rs_object *o);
+rs_object *rs_objstack_pop_slow(rs_objstack *s);
+
+/* push: 0, or -1 if a chunk could not be allocated (nothing changed).  Inline while the head
+ * chunk has items and room; a push that needs a chunk (or the empty reserve) takes the slow
+ * path, which passes the fault point. */
+static inline int rs_objstack_push(rs_objstack *s, rs_object *o)
+{
+    rs_objstack_chunk *c = s->head;
+    if (c != NULL && c->n != 0 && c->n < s->cap) {
+        c->items[c->n++] = o;
+        return 0;
+    }
+    return rs_objstack_push_slow(s, o);
+}
+
+/* NULL when empty.  Inline unless the head chunk is about to empty. */
+static inline rs_object *rs_objstack_pop(rs_objstack *s)
+{
+    rs_objstack_chunk *c = s->head;
+    if (c != NULL && c->n > 1)
+        return c->items[--c->n];
+    return rs_objstack_pop_slow(s);
+}
+
+static inline bool rs_objstack_empty(const rs_objstack *s)
+{
+    return s->head == NULL || s->head->n == 0;
+}
 size_t rs_objstack_len(const rs_objstack *s);
 /* move every entry of src (a stack without a reserve chunk) onto dst (src left empty); never
  * fails */
