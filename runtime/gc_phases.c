@@ -353,6 +353,8 @@ static bool scan_one(rs_object *o, void *arg)
             disable_deferral(o);
         rs_gc_merge_refcount(o, 1);
         rs_gc_worklist_push(&g->unreachable, o);
+        if ((bits & RS_GC_HAD_WEAKREF) || o->ob_type == &rs_weakref_type)
+            g->weakref_entries++; /* for rs_gc_phase_weakrefs */
         return true;
     }
     if (g->reason == RS_GC_SHUTDOWN && (bits & RS_GC_DEFERRED) &&
@@ -380,6 +382,8 @@ static void weakref_with_callback(rs_object *w, void *arg)
 
 void rs_gc_phase_weakrefs(rs_gc_state *g)
 {
+    if (g->weakref_entries == 0)
+        return; /* no entry is a weakref or had one: nothing below would act */
     for (rs_object *u = g->unreachable; u; u = rs_gc_worklist_next(u)) {
         if (u->ob_type == &rs_weakref_type)
             rs_weakref_clear(u); /* an unreachable weakref is cleared itself */
