@@ -312,12 +312,20 @@ static bool mark_root(rs_object *o, void *arg)
         return true;
     if (!(gc_refs(o) > 0 || (g->skip_deferred_objects && (bits & RS_GC_DEFERRED))))
         return true;
-    if (visit_mark(o, 0, g))
+    /* visit_mark(o), but a root is pushed only to be popped at once: probe instead (the same
+     * fault point, the same bit accesses), then traverse it */
+    if (!(rs_gc_bits(o) & RS_GC_UNREACHABLE) || !(rs_gc_bits(o) & RS_GC_TRACKED))
+        return true;
+    rs_gc_bits_clear(o, RS_GC_UNREACHABLE);
+    if (rs_objstack_probe(&g->mark) < 0) {
+        g->failed = true;
         return false;
-    rs_object *p;
-    while ((p = rs_objstack_pop(&g->mark)) != NULL)
+    }
+    rs_object *p = o;
+    do {
         if (p->ob_type->tp_traverse && p->ob_type->tp_traverse(p, visit_mark, g))
             return false;
+    } while ((p = rs_objstack_pop(&g->mark)) != NULL);
     return true;
 }
 RS_GC_WALKER(mark_root)

@@ -52,6 +52,18 @@ rs_object *rs_objstack_pop_slow(rs_objstack *s)
     return o;
 }
 
+int rs_objstack_probe(rs_objstack *s)
+{
+    if (s->reserve == NULL || !rs_objstack_empty(s)) {
+        if (rs_objstack_push(s, NULL) < 0)
+            return -1;
+        rs_objstack_pop(s);
+        return 0;
+    }
+    /* the push would pass the fault point and take the reserve, the pop leave it empty */
+    return rs_fault(RS_FAULT_OBJSTACK_CHUNK) ? -1 : 0;
+}
+
 size_t rs_objstack_len(const rs_objstack *s)
 {
     size_t n = 0;

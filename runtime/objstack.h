@@ -62,7 +62,9 @@ static inline int rs_objstack_push(rs_objstack *s, rs_object *o)
 static inline rs_object *rs_objstack_pop(rs_objstack *s)
 {
     rs_objstack_chunk *c = s->head;
-    if (c != NULL && c->n > 1)
+    if (c == NULL || c->n == 0) /* n == 0: the empty reserve */
+        return NULL;
+    if (c->n > 1)
         return c->items[--c->n];
     return rs_objstack_pop_slow(s);
 }
@@ -71,6 +73,11 @@ static inline bool rs_objstack_empty(const rs_objstack *s)
 {
     return s->head == NULL || s->head->n == 0;
 }
+
+/* What a push followed at once by a pop would do, without an item: 0, or -1 where that push
+ * would fail (nothing changed).  On an empty stack with a reserve it only passes the fault
+ * point; for the collector's marking roots, which are pushed and popped first thing. */
+int rs_objstack_probe(rs_objstack *s);
 size_t rs_objstack_len(const rs_objstack *s);
 /* move every entry of src (a stack without a reserve chunk) onto dst (src left empty); never
  * fails */
