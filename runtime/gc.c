@@ -58,6 +58,7 @@ int rs_gc_collect(rs_tstate *ts, rs_gc_reason reason)
     if (!begin(ts, reason))
         return 0;
     rs_gc_state g = {.ts = ts, .reason = reason};
+    rs_objstack_init_reserve(&g.mark, &g.mark_reserve);
     bool validate = rs_rt.opts.validate;
 
     /* ---- phase 1: STW #1, find the unreachable set ---- */

@@ -110,12 +110,13 @@ static bool check_gc_refs(rs_object *o, void *arg)
                                   o->ob_type->tp_name);
     return true;
 }
+RS_GC_WALKER(check_gc_refs)
 
 void rs_gc_validate_gc_refs(void)
 {
     rs_violation v;
     check_ctx c = {&v, true};
-    rs_gc_walk(check_gc_refs, &c);
+    rs_gc_walk(check_gc_refs_block, &c);
     if (!c.ok)
         fail("after update_refs", &v);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "gc.h"
+#include "heap.h"
 #include "rs/object.h"
 #include "objstack.h"
 
@@ -23,9 +24,13 @@ typedef struct rs_gc_state {
     rs_object *unreachable;
     rs_object *wrcb_to_call;
     rs_objstack mark;              /* marking stack (MEM chunks; fault point objstack.chunk) */
+    rs_objstack_chunk mark_reserve; /* the mark stack's first chunk, reused: an empty stack's
+                                     * push allocates nothing (but still passes the fault point) */
     int64_t long_lived_total;      /* reachable objects counted by scan */
     int64_t collected;             /* objects cleared in phase 4 */
     bool failed;                   /* an allocation failed (mark or resurrection check) */
+    bool may_resurrect;            /* phase 2 ran a finalizer or a weakref callback */
+    size_t weakref_entries;        /* unreachable entries that are weakrefs or had one (scan) */
 } rs_gc_state;
 
 /* ---- worklists (model.md §7.1): link through ob_tid ---- */
@@ -41,9 +46,17 @@ intptr_t rs_gc_merge_refcount(rs_object *o, intptr_t extra);
 void rs_gc_restore_tid(rs_object *o);
 
 /* Walk every GC heap (thread heaps whose heap_initialized reads 1, then the abandoned pool),
- * under STW; fn as for rs_heap_visit_tld.  Takes HEAD_LOCK for the thread list. */
-typedef bool (*rs_gc_walk_fn)(rs_object *o, void *arg);
-bool rs_gc_walk(rs_gc_walk_fn fn, void *arg);
+ * under STW; fn as for rs_heap_visit_tld.  Takes HEAD_LOCK for the thread list.
+ * RS_GC_WALKER(f), after `static bool f(rs_object *o, void *arg)`, defines f_block, the heap
+ * visitor to pass: f is inlined into it, so a walk makes one indirect call per object. */
+bool rs_gc_walk(rs_heap_visit_fn fn, void *arg);
+#define RS_GC_WALKER(f)                                                         \
+    static bool f##_block(void *block, size_t size, rs_heap_kind kind, void *arg) \
+    {                                                                           \
+        (void)size;                                                             \
+        (void)kind;                                                             \
+        return f((rs_object *)block, arg);                                      \
+    }
 
 /* ---- phases (gc_phases.c), in the order the driver calls them ---- */
 void rs_gc_phase_reset_counts(rs_gc_state *g);      /* 1.1  STW */

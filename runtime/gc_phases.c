@@ -102,22 +102,8 @@ void rs_gc_restore_tid(rs_object *o)
 
 /* ---- heap walks ---- */
 
-typedef struct walk_ctx {
-    rs_gc_walk_fn fn;
-    void *arg;
-} walk_ctx;
-
-static bool walk_block(void *block, size_t size, rs_heap_kind kind, void *arg)
+bool rs_gc_walk(rs_heap_visit_fn fn, void *arg)
 {
-    (void)size;
-    (void)kind;
-    walk_ctx *w = arg;
-    return w->fn(block, w->arg);
-}
-
-bool rs_gc_walk(rs_gc_walk_fn fn, void *arg)
-{
-    walk_ctx w = {fn, arg};
     bool ok = true;
     rs_head_lock();
     for (rs_tstate *t = rs_rt.threads; ok && t; t = t->next) {
@@ -126,10 +112,10 @@ bool rs_gc_walk(rs_gc_walk_fn fn, void *arg)
             continue;
         if (rs_atomic_load_relaxed_int(&t->heap.debug_state) != RS_HEAP_READY)
             rs_fatal("G6: the GC walks a heap that is not READY", t);
-        ok = rs_heap_visit_tld(&t->heap, RS_HEAP_MASK(RS_HEAP_GC), walk_block, &w);
+        ok = rs_heap_visit_tld(&t->heap, RS_HEAP_MASK(RS_HEAP_GC), fn, arg);
     }
     if (ok)
-        ok = rs_heap_visit_abandoned(RS_HEAP_MASK(RS_HEAP_GC), walk_block, &w);
+        ok = rs_heap_visit_abandoned(RS_HEAP_MASK(RS_HEAP_GC), fn, arg);
     rs_head_unlock();
     return ok;
 }
@@ -199,20 +185,53 @@ void rs_gc_phase_delayed_frees(rs_gc_state *g)
     rs_delayed_process(g->ts);
 }
 
-static int visit_not_leaf(rs_object *r, int tagged, void *arg)
+static bool is_not_leaf(const rs_object *r)
 {
-    (void)tagged;
-    (void)arg;
     return r != NULL && !rs_is_immortal(r) && r->ob_type->tp_kind != RS_KIND_LEAF;
 }
 
-static int visit_decref(rs_object *r, int tagged, void *arg)
+static void decref_candidate(rs_object *r, int tagged)
 {
-    (void)arg;
     if (tagged || r == NULL || !is_candidate(r))
-        return 0; /* tagged references are never counted (§3.3) */
+        return; /* tagged references are never counted (§3.3) */
     gc_refs_init(r);
     gc_refs_add(r, -1);
+}
+
+/* One traversal serves both questions update_refs asks of a container: does it hold only null,
+ * leaf or immortal references (then it is untracked and nothing else happens), and else, which
+ * referents lose one gc_ref.  While `probing`, references before the first non-leaf one are
+ * only counted (`prefix`), not decremented — they are null, leaves or immortal, so in practice
+ * no candidate; should one be (`skipped`: a tracked leaf), a second traversal decrements the
+ * first `prefix` references, so the result is always that of probing first, then decrementing. */
+typedef struct update_ctx {
+    bool probing;       /* a container that may be untracked, no non-leaf reference seen yet */
+    bool skipped;       /* a candidate was among the references only counted */
+    size_t prefix;      /* references visited while probing */
+} update_ctx;
+
+static int visit_decref(rs_object *r, int tagged, void *arg)
+{
+    update_ctx *u = arg;
+    if (u->probing) {
+        if (!is_not_leaf(r)) {
+            u->prefix++;
+            u->skipped |= !tagged && r != NULL && is_candidate(r);
+            return 0;
+        }
+        u->probing = false; /* not leaf-only: it stays tracked, r and what follows count */
+    }
+    decref_candidate(r, tagged);
+    return 0;
+}
+
+static int visit_decref_prefix(rs_object *r, int tagged, void *arg)
+{
+    size_t *left = arg;
+    if (*left == 0)
+        return 1;
+    --*left;
+    decref_candidate(r, tagged);
     return 0;
 }
 
@@ -227,23 +246,26 @@ static bool update_refs_one(rs_object *o, void *arg)
         rs_fatal("GC update_refs: negative refcount", o);
     rs_type *tp = o->ob_type;
     bool may_untrack = (rc > 0 && !(bits & RS_GC_DEFERRED)) || rs_bug(RS_BUG_GC_UNTRACKS_ZERO_REFCOUNT);
-    if (may_untrack && !(bits & RS_GC_UNREACHABLE) && tp->tp_kind == RS_KIND_CONTAINER &&
-        (tp->tp_traverse == NULL || tp->tp_traverse(o, visit_not_leaf, NULL) == 0)) {
+    update_ctx u = {.probing = may_untrack && !(bits & RS_GC_UNREACHABLE) && tp->tp_kind == RS_KIND_CONTAINER};
+    if (tp->tp_traverse)
+        tp->tp_traverse(o, visit_decref, &u);
+    if (u.probing) {
         rs_gc_bits_clear(o, RS_GC_TRACKED); /* leaf-only container: no cycle until a store of a
                                                * non-leaf tracks it again (rs_container_set) */
         return true;
     }
+    if (u.skipped)
+        tp->tp_traverse(o, visit_decref_prefix, &u.prefix);
     gc_refs_init(o);
     gc_refs_add(o, rc);
-    if (tp->tp_traverse)
-        tp->tp_traverse(o, visit_decref, NULL);
     return true;
 }
+RS_GC_WALKER(update_refs_one)
 
 void rs_gc_phase_update_refs(rs_gc_state *g)
 {
     (void)g;
-    rs_gc_walk(update_refs_one, NULL);
+    rs_gc_walk(update_refs_one_block, NULL);
 }
 
 static int visit_stack_ref(rs_object *r, int tagged, void *arg)
@@ -290,18 +312,27 @@ static bool mark_root(rs_object *o, void *arg)
         return true;
     if (!(gc_refs(o) > 0 || (g->skip_deferred_objects && (bits & RS_GC_DEFERRED))))
         return true;
-    if (visit_mark(o, 0, g))
+    /* visit_mark(o), but a root is pushed only to be popped at once: probe instead (the same
+     * fault point, the same bit accesses), then traverse it */
+    if (!(rs_gc_bits(o) & RS_GC_UNREACHABLE) || !(rs_gc_bits(o) & RS_GC_TRACKED))
+        return true;
+    rs_gc_bits_clear(o, RS_GC_UNREACHABLE);
+    if (rs_objstack_probe(&g->mark) < 0) {
+        g->failed = true;
         return false;
-    rs_object *p;
-    while ((p = rs_objstack_pop(&g->mark)) != NULL)
+    }
+    rs_object *p = o;
+    do {
         if (p->ob_type->tp_traverse && p->ob_type->tp_traverse(p, visit_mark, g))
             return false;
+    } while ((p = rs_objstack_pop(&g->mark)) != NULL);
     return true;
 }
+RS_GC_WALKER(mark_root)
 
 int rs_gc_phase_mark(rs_gc_state *g)
 {
-    rs_gc_walk(mark_root, g);
+    rs_gc_walk(mark_root_block, g);
     if (g->failed) {
         rs_objstack_clear(&g->mark);
         return -1;
@@ -330,6 +361,8 @@ static bool scan_one(rs_object *o, void *arg)
             disable_deferral(o);
         rs_gc_merge_refcount(o, 1);
         rs_gc_worklist_push(&g->unreachable, o);
+        if ((bits & RS_GC_HAD_WEAKREF) || o->ob_type == &rs_weakref_type)
+            g->weakref_entries++; /* for rs_gc_phase_weakrefs */
         return true;
     }
     if (g->reason == RS_GC_SHUTDOWN && (bits & RS_GC_DEFERRED) &&
@@ -339,10 +372,11 @@ static bool scan_one(rs_object *o, void *arg)
     g->long_lived_total++;
     return true;
 }
+RS_GC_WALKER(scan_one)
 
 void rs_gc_phase_scan(rs_gc_state *g)
 {
-    rs_gc_walk(scan_one, g);
+    rs_gc_walk(scan_one_block, g);
 }
 
 static void weakref_with_callback(rs_object *w, void *arg)
@@ -356,10 +390,14 @@ static void weakref_with_callback(rs_object *w, void *arg)
 
 void rs_gc_phase_weakrefs(rs_gc_state *g)
 {
+    if (g->weakref_entries == 0)
+        return; /* no entry is a weakref or had one: nothing below would act */
     for (rs_object *u = g->unreachable; u; u = rs_gc_worklist_next(u)) {
         if (u->ob_type == &rs_weakref_type)
             rs_weakref_clear(u); /* an unreachable weakref is cleared itself */
-        rs_weakrefs_clear(u, weakref_with_callback, g);
+        /* no weakref was ever made to u: none to clear (HAD_WEAKREF is set before the link) */
+        if (rs_gc_bits(u) & RS_GC_HAD_WEAKREF)
+            rs_weakrefs_clear(u, weakref_with_callback, g);
     }
 }
 
@@ -373,8 +411,9 @@ static bool restore_one(rs_object *o, void *arg)
     rs_gc_bits_clear(o, RS_GC_UNREACHABLE | RS_GC_ALIVE);
     return true;
 }
+RS_GC_WALKER(restore_one)
 
-void rs_gc_restore_all_stw(void) { rs_gc_walk(restore_one, NULL); }
+void rs_gc_restore_all_stw(void) { rs_gc_walk(restore_one_block, NULL); }
 
 void rs_gc_phase_error_restore(rs_gc_state *g)
 {
@@ -394,6 +433,7 @@ void rs_gc_phase_decref_and_callbacks(rs_gc_state *g)
         rs_decref(o);
     }
     while ((o = rs_gc_worklist_pop(&g->wrcb_to_call)) != NULL) {
+        g->may_resurrect = true; /* a callback may store a reference to garbage anywhere */
         rs_weakref_run_callback(o);
         rs_decref(o);
     }
@@ -407,8 +447,10 @@ void rs_gc_phase_finalize(rs_gc_state *g)
         if (rs_gc_bits(o) & RS_GC_FINALIZED)
             continue;
         rs_gc_bits_set(o, RS_GC_FINALIZED);
-        if (o->ob_type->tp_finalize)
+        if (o->ob_type->tp_finalize) {
+            g->may_resurrect = true;
             o->ob_type->tp_finalize(o);
+        }
     }
 }
 
@@ -440,6 +482,12 @@ static int visit_resurrect(rs_object *r, int tagged, void *arg)
 
 int rs_gc_phase_resurrection_check(rs_gc_state *g)
 {
+    /* Without a finalizer or a callback nothing can have resurrected an entry or untracked
+     * one: garbage is reachable from no other object, its weakrefs were cleared under STW #1,
+     * and only a finalizer or callback run on it could hand it out.  The check would then
+     * keep every entry, in the same order, with the scratch back at 0: skip it. */
+    if (!g->may_resurrect)
+        return 0;
     rs_object *cand = NULL, *o;
     /* (1) scratch = external references: count minus the list's +1 */
     while ((o = rs_gc_worklist_pop(&g->unreachable)) != NULL) {

@@ -118,11 +118,36 @@ static rs_page *page_of(const void *block)
     return (rs_page *)((uintptr_t)block & ~(uintptr_t)(RS_PAGE_SIZE - 1));
 }
 
-static int class_of(size_t size)
+/* The size class of a small request, by its number of 16-byte granules (size + 15) / 16: the
+ * first class whose size is at least granules * 16.  Data derived from class_size, checked
+ * against it for every size at runtime init (rs_heap_runtime_init). */
+static const uint8_t class_of_granules[RS_MAX_SMALL / RS_BLOCK_ALIGN + 1] = {
+     0,  0,  1,  2,  3,  4,  5,  6,  7,  8,  8,  9,  9,  9, 10, 10,
+    10, 11, 11, 11, 11, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13,
+    14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15,
+    15, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 17, 17,
+    17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 18, 18, 18,
+    18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+    19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19,
+    19, 19, 19, 19, 19, 19, 19, 19, 20, 20, 20, 20, 20, 20, 20, 20,
+    20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20,
+    20, 20, 20, 20, 20, 20, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21,
+    21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21,
+    21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 22, 22, 22, 22, 22,
+    22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22,
+    22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22,
+    22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 23, 23, 23, 23, 23, 23,
+    23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23, 23,
+    23,
+};
+
+/* size ≤ RS_MAX_SMALL */
+static int class_of(size_t size) { return class_of_granules[(size + RS_BLOCK_ALIGN - 1) / RS_BLOCK_ALIGN]; }
+
+/* the definition class_of_granules stands for: a linear search */
+static int class_of_slow(size_t size)
 {
-    if (size <= 128)
-        return size == 0 ? 0 : (int)((size + 15) / 16) - 1;
-    int c = 8;
+    int c = 0;
     while (class_size[c] < size)
         c++;
     return c;
@@ -517,6 +542,9 @@ void rs_heap_runtime_init(void)
     for (int c = 1; c < RS_SIZE_CLASSES; c++)
         RS_ASSERT(class_size[c] > class_size[c - 1] && class_size[c] % RS_BLOCK_ALIGN == 0);
     RS_ASSERT(class_size[RS_SIZE_CLASSES - 1] == RS_MAX_SMALL);
+    for (size_t top = 0; top <= RS_MAX_SMALL; top += RS_BLOCK_ALIGN) /* each granule's ends */
+        RS_ASSERT(class_of(top) == class_of_slow(top) &&
+                  (top == 0 || class_of(top - RS_BLOCK_ALIGN + 1) == class_of_slow(top - RS_BLOCK_ALIGN + 1)));
 }
 
 void rs_heap_runtime_fini(void)
@@ -573,6 +601,7 @@ static bool visit_page(rs_page *p, rs_heap_visit_fn fn, void *arg)
             bits &= bits - 1;
             if (idx >= p->capacity)
                 break;   /* corrupt bitmap: rs_heap_check reports it */
+            __builtin_prefetch((const void *)(block_at(p, idx) + 512)); /* walks stream */
             if (!fn((void *)block_at(p, idx), p->block_size, (rs_heap_kind)p->kind, arg))
                 return false;
         }

@@ -93,7 +93,11 @@ void rs_dealloc(rs_object *o)
         rs_fatal("Vfree: destroying a block that is not allocated", o);
     rs_type *t = o->ob_type;
     rs_atomic_add_relaxed_u64(&t->tp_deallocs, 1);
-    rs_atomic_add_relaxed_u64(&rs_rt.stats.deallocs, 1);
+    rs_tstate *ts = rs_tstate_current();
+    if (ts != NULL)
+        ts->deallocs++; /* owner-only: no shared cache line, no RMW */
+    else
+        rs_atomic_add_relaxed_u64(&rs_rt.stats.deallocs, 1);
     t->tp_dealloc(o);
 }
 

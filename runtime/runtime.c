@@ -98,6 +98,16 @@ intptr_t rs_get_reftotal(void)
     return total;
 }
 
+uint64_t rs_stats_deallocs(void)
+{
+    rs_head_lock();
+    uint64_t n = rs_atomic_load_relaxed_u64(&rs_rt.stats.deallocs) + rs_rt.deallocs_folded;
+    for (rs_tstate *t = rs_rt.threads; t; t = t->next)
+        n += t->deallocs;
+    rs_head_unlock();
+    return n;
+}
+
 int64_t rs_get_blocks(void)
 {
     rs_head_lock();

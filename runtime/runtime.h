@@ -34,7 +34,8 @@ typedef struct rs_stw {
 } rs_stw;
 
 typedef struct rs_stats {
-    RS_ATOMIC(uint64_t) deallocs;        /* objects destroyed */
+    RS_ATOMIC(uint64_t) deallocs;        /* objects destroyed by threads without a state (the
+                                          * others count in their own state: rs_stats_deallocs) */
     RS_ATOMIC(uint64_t) queued;          /* BRC enqueues */
     RS_ATOMIC(uint64_t) merged_by_owner; /* entries merged by owners */
     RS_ATOMIC(uint64_t) merged_no_owner; /* enqueuer found the owner gone */
@@ -63,6 +64,7 @@ typedef struct rs_runtime {
     RS_ATOMIC(void *) roots[8];       /* module globals: strong references (§0.1) */
     RS_ATOMIC(void *) late_roots[8];  /* dropped after the final collection (§4 step 7) */
     uint64_t spurious_interrupts;    /* folded from deleted states (HEAD_LOCK); E3 */
+    uint64_t deallocs_folded;        /* tstate.deallocs of deleted states (HEAD_LOCK) */
     /* every thread id ever bound since init (open addressing, HEAD_LOCK for writes; read by
      * validators under STW): a non-zero ob_tid outside a collection must be one of them (H5) */
     struct { uintptr_t *slots; size_t cap, len; } tids;
@@ -76,6 +78,10 @@ extern rs_runtime rs_rt;
 /* Σ folded + every linked state's total, read under HEAD_LOCK. */
 intptr_t rs_get_reftotal(void);
 intptr_t rs_get_reftotal_locked(void);   /* HEAD_LOCK held */
+/* objects destroyed since init: stats.deallocs + deallocs_folded + every linked state's own
+ * count, read under HEAD_LOCK; the states' counts are plain owner-only fields, so call it only
+ * with no other thread running (tests, after shutdown's joins) */
+uint64_t rs_stats_deallocs(void);
 /* allocated blocks: folded + every linked state's counter (under HEAD_LOCK) */
 int64_t rs_get_blocks(void);
 

@@ -227,6 +227,7 @@ static void tstate_delete(rs_tstate *ts, bool own_thread)
     rs_heap_fold_blocks(&ts->heap);
     rs_gc_tstate_fold(ts); /* gc: G7 keeps exited threads' flushes */
     rs_rt.spurious_interrupts += ts->spurious_interrupts;
+    rs_rt.deallocs_folded += ts->deallocs;
     rs_head_unlock();
     if (own_thread) {
         /* (7) detach; no refcount operation by this thread may follow: the slot is gone.

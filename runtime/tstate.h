@@ -86,6 +86,8 @@ struct rs_tstate {
     uint64_t spurious_interrupts;      /* ASYNC_EXC bits no send to this state explains (E3);
                                         * a stale bit over an empty slot is not one (issue 17) */
     uint64_t merges;                   /* owner merges run (statistics) */
+    uint64_t deallocs;                 /* owner-only: objects this thread destroyed (statistics;
+                                        * folded into rs_rt.deallocs_folded at delete) */
 };
 
 /* On the new thread, before its first attach (DETACHED or SUSPENDED).  0, or -1 on failure. */

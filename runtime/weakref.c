@@ -106,6 +106,11 @@ rs_object *rs_weakref_new(rs_object *referent, bool callback)
      * it for its callback for as long as it lives */
     rs_object_set_maybe_weakref(&w->ob_base);
     rs_object_set_maybe_weakref(referent);
+    /* before the link: the collector clears weakrefs only of objects with the bit (gc_phases.c);
+     * ob_mutex for the GC bits' writer rule (model.md §1.2) */
+    rs_object_lock(referent);
+    rs_gc_bits_set(referent, RS_GC_HAD_WEAKREF);
+    rs_object_unlock(referent);
     wr_bucket *b = bucket_of(referent);
     rs_mutex_lock(&b->lock);
     link_locked(b, w);

@@ -44,6 +44,7 @@ static void test_container_semantics(void **state)
     rt_up();
     rs_tstate *me = rs_tstate_current();
     uint64_t d0 = deallocs(&item_type), c0 = deallocs(&rs_container_type);
+    uint64_t all0 = rs_stats_deallocs(); /* the runtime-wide count: per-thread counters summed */
     rs_object *c = rs_container_new(3);
     assert_non_null(c);
     assert_true(rs_gc_bits(c) & RS_GC_TRACKED);
@@ -73,6 +74,7 @@ static void test_container_semantics(void **state)
     assert_int_equal(deallocs(&item_type), d0 + 3);
     rs_decref(a);
     assert_int_equal(deallocs(&item_type), d0 + 4);
+    assert_int_equal(rs_stats_deallocs(), all0 + 5);
     rt_down();
 }
 

@@ -77,6 +77,7 @@ enum {
     RS_GC_SHARED = 16,
     RS_GC_ALIVE = 32,
     RS_GC_DEFERRED = 64,
+    RS_GC_HAD_WEAKREF = 128, /* a weakref to it was ever made (set under ob_mutex, never cleared) */
 };
 
 /* Object types.  Static types are immortal statics; heap types (typeobj.c) are objects in the
