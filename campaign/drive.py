@@ -130,7 +130,8 @@ class Campaign:
                 if spec is None:
                     exhausted = True
                     break
-                running.append(runner.Cell(spec, self.root, out, m["bugs"], lock.fd))
+                left = budget["seconds"] - elapsed if "seconds" in budget else None
+                running.append(runner.Cell(spec, self.root, out, m["bugs"], lock.fd, left))
             if self.stop_signal:
                 for cell in running:
                     cell.stop()

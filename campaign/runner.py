@@ -51,7 +51,7 @@ class Lock:
 
 
 class Cell:
-    def __init__(self, spec, root, out, bugs, lock_fd):
+    def __init__(self, spec, root, out, bugs, lock_fd, seconds_left=None):
         self.spec = spec
         self.dir = os.path.join(out, "cells", spec["id"])
         self.root = root
@@ -77,6 +77,8 @@ class Cell:
                     "--quiet", "--report-dir", self.dir]
             for b in bugs:
                 argv += ["--bug", b]
+            if seconds_left is not None:  # a time budget: start no trial after it runs out
+                argv += ["--time", str(max(1, int(seconds_left + 0.999)))]
         self.argv = argv
         self.stdout = open(os.path.join(self.dir, "run.jsonl"), "w")
         self.stderr = open(os.path.join(self.dir, "run.log"), "w")
