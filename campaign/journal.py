@@ -23,15 +23,22 @@ class JournalError(Exception):
     pass
 
 
-def atomic_write(path, text):
-    """Write text to path through a temporary file in the same folder, fsync'd, renamed."""
+def atomic_write(path, data):
+    """Write data (text or bytes) to path through a temporary file in the same folder (a
+    .tmp-* name, which sweep() removes if we die), fsync'd, given the umask's permissions
+    (mkstemp makes it 0600) and renamed."""
     folder = os.path.dirname(os.path.abspath(path))
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + "-", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -50,16 +50,8 @@ def merge(root, dirs, out, history_path, say, Usage):
     if journal.Journal(out).exists():
         raise Usage("%s already holds a campaign" % out)
     stats = drive.Stats()
-    elapsed = 0.0
-    for r in cells:
+    for r in cells:  # Stats keeps the largest `elapsed`: the longest shard's, as they ran side by side
         stats.add(r)
-    # shards run side by side: the merged campaign took as long as its longest shard
-    for d, h in zip(dirs, heads):
-        shard_cells = [r for r in cells if r.get("elapsed") is not None and
-                       tuple(h["matrix"]["shard"] or (0, 1)) == ((r["index"] % len(dirs)),
-                                                                 len(dirs))]
-        elapsed = max([elapsed] + [r["elapsed"] for r in shard_cells])
-    stats.elapsed = elapsed
     j = journal.Journal(out)
     j.open()
     head = dict(heads[0], matrix=base, merged_from=dirs)

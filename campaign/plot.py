@@ -39,6 +39,8 @@ import sys
 import tempfile
 from xml.sax.saxutils import escape
 
+from . import journal
+
 FORMAT = 1
 WIDTH, HEIGHT = 800, 360
 # plot area margins (the bottom one grows with the legend's rows)
@@ -513,36 +515,8 @@ def chart_detection(rows):
 # writing
 
 def write_atomic(path, data):
-    """Write bytes or text to path: a temporary file in the same folder, fsync, rename, then
-    fsync the folder.  The file gets the mode a plain open() would give it."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
+    """Bytes or text to path atomically (journal.atomic_write: temporary name, fsync, rename)."""
+    journal.atomic_write(path, data)
 
 
 def render(rows, out_dir):
