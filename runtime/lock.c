@@ -314,7 +314,9 @@ static void mutex_lock_slow(rs_mutex *m, rs_lock_flags f)
             continue;
         }
         if (!(v & RS_MUTEX_HAS_PARKED)) {
-            if (spins < RS_MUTEX_MAX_SPIN) {
+            /* a DETACH locker does not spin: it would spin attached, and the holder may be
+             * waiting for it to stop (the stop-the-world mutex) */
+            if (f != RS_LOCK_DETACH && spins < RS_MUTEX_MAX_SPIN) {
                 spins++;
                 sched_yield();
                 v = rs_atomic_load_relaxed_u8(&m->v);
@@ -399,7 +401,12 @@ void rs_event_set(rs_event *e)
         rs_unpark_all(&e->v);
 }
 
-void rs_event_reset(rs_event *e) { rs_atomic_store_relaxed_u8(&e->v, RS_EVENT_UNSET); }
+void rs_event_reset(rs_event *e)
+{
+    /* acquire: pairs with the release exchange in rs_event_set — what the setter did before
+     * setting is visible to the resetter afterwards (stw.c relies on it) */
+    (void)rs_atomic_exchange_acquire_u8(&e->v, RS_EVENT_UNSET);
+}
 
 bool rs_event_is_set(rs_event *e)
 {

@@ -3,8 +3,11 @@
  * The requester holds stw.mutex for the whole pause.  Under HEAD_LOCK it counts the other
  * threads, suspends the DETACHED ones itself (CAS DETACHED → SUSPENDED) and asks the ATTACHED
  * ones to stop (PLEASE_STOP on their own eval breaker); they suspend themselves at their next
- * poll and count down.  It waits on stop_event in 1 ms slices (re-scanning, since a thread may
- * detach without polling).  S1: while world_stopped, no other thread is ATTACHED.
+ * poll and count down.  It waits on stop_event, which the last thread to count down sets, and
+ * so does a thread that detaches without polling while the countdown is above zero: the
+ * requester then scans again and suspends it.  The wait is bounded by 1 ms as a backstop, as
+ * CPython's is; with the wake-ups it rarely runs out.  S1: while world_stopped, no other
+ * thread is ATTACHED.
  *
  * A thread is stopped only once the requester's CAS succeeded or it suspended itself; a state
  * created during the pause starts SUSPENDED and is not counted. */
@@ -25,7 +28,11 @@ static bool stw_scan_locked(rs_tstate *me)
     for (rs_tstate *t = rs_rt.threads; t; t = t->next) {
         if (t == me)
             continue;
-        int st = rs_atomic_load_relaxed_int(&t->state);
+        /* seq_cst: with the seq_cst store of the countdown before the first scan, the
+         * requester's half of a Dekker pair with rs_tstate_detach (its store of DETACHED, then
+         * its load of the countdown): either we see DETACHED here or it sees the countdown
+         * and wakes us to scan again */
+        int st = rs_atomic_load_seq_cst_int(&t->state);
         if (st == RS_TS_DETACHED) {
             /* seq_cst: pairs with the thread's attach CAS and detach store; if we win, the
              * thread cannot attach until start_the_world */
@@ -52,7 +59,8 @@ void rs_stop_the_world(rs_tstate *me)
             others++;
     rs_rt.stw.requested = 1;
     rs_rt.stw.requester = me;
-    rs_atomic_store_relaxed_int(&rs_rt.stw.countdown, others);
+    /* seq_cst: before the scans' loads of the states (see stw_scan_locked) */
+    rs_atomic_store_seq_cst_int(&rs_rt.stw.countdown, others);
     rs_event_reset(&rs_rt.stw.stop_event);
     RS_SCHED("stw.requested");
     for (;;) {
@@ -60,10 +68,16 @@ void rs_stop_the_world(rs_tstate *me)
         rs_head_unlock();
         if (done)
             break;
-        /* the waits go through the parking lot, hence through the hook table */
-        if (rs_event_wait(&rs_rt.stw.stop_event, 1000000, RS_LOCK_DONT_DETACH) &&
-            rs_atomic_load_acquire_int(&rs_rt.stw.countdown) == 0)
-            break;
+        /* the waits go through the parking lot, hence through the hook table.  The event is
+         * set by the thread that brings the countdown to zero and by every thread that
+         * detaches while it is above zero (rs_tstate_detach); the 1 ms bound is a backstop */
+        if (rs_event_wait(&rs_rt.stw.stop_event, 1000000, RS_LOCK_DONT_DETACH)) {
+            if (rs_atomic_load_acquire_int(&rs_rt.stw.countdown) == 0)
+                break;
+            /* woken by a detach: clear the event (an acquire exchange, so the detacher's
+             * store of DETACHED is visible to the scan), then scan again */
+            rs_event_reset(&rs_rt.stw.stop_event);
+        }
         rs_head_lock();
     }
     rs_atomic_add_relaxed_u64(&rs_rt.stats.stw_count, 1);

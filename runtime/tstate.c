@@ -161,6 +161,11 @@ void rs_tstate_detach(rs_tstate *ts)
     /* seq_cst: pairs with the STW requester's CAS DETACHED → SUSPENDED (it may then treat us
      * as stopped: everything we did while attached happens before its pause) */
     rs_atomic_store_seq_cst_int(&ts->state, RS_TS_DETACHED);
+    /* seq_cst: the other half of the Dekker pair with the requester (stw.c: its seq_cst
+     * store of the countdown, then its seq_cst loads of the states).  A requester waiting for
+     * us would otherwise notice our detach only when its wait times out */
+    if (rs_atomic_load_seq_cst_int(&rs_rt.stw.countdown) > 0)
+        rs_event_set(&rs_rt.stw.stop_event);
 }
 
 /* HEAD_LOCK held: unlink ts; if a stop-the-world is pending and ts is not SUSPENDED it was

@@ -21,7 +21,13 @@ int gen_init(gen *g, const char *name, uint64_t seed, const scenario_params *sp,
     for (int t = 0; t < PROG_MAX_THREADS; t++)
         rng_seed(&g->r[t], seed, (uint64_t)t);
     g->p->opt.seed = seed;
-    g->p->opt.check_rate = check_rate;
+    /* The validators walk every heap, which grows with the threads, at every check_rate-th
+     * pause, and the pauses grow with the threads too: past the default thread count they run
+     * at proportionally fewer pauses, so checking costs the same per op at 64 threads as at 8
+     * (issue 15's stop-the-world scaling; programs of up to 8 threads are unchanged) */
+    int nthreads = sp->nthreads ? sp->nthreads : SCENARIO_DEFAULT_THREADS;
+    uint32_t scale = (uint32_t)((nthreads + SCENARIO_DEFAULT_THREADS - 1) / SCENARIO_DEFAULT_THREADS);
+    g->p->opt.check_rate = check_rate * scale;
     /* big programs on slow (TSan) builds need more than the default 10 s watchdog */
     g->p->opt.timeout_ms = 60000;
     if (program_set_name(g->p, name) < 0 || gen_thread(g, PROG_MODE_MAIN, PROG_START_AUTO) != 0) {

@@ -91,6 +91,7 @@ static void print_json(session *s, const trial_result *r, const char *dir)
     json_object_set_new(o, "check", json_string(r->check));
     json_object_set_new(o, "message", json_string(r->message));
     json_object_set_new(o, "seconds", json_real(r->seconds));
+    json_object_set_new(o, "ops", json_integer((json_int_t)r->ops_run));
     json_object_set_new(o, "thread", json_integer(r->thread));
     json_object_set_new(o, "op_index", json_integer(r->op_index));
     json_object_set_new(o, "trace", trace_json(r->trace));
