@@ -754,7 +754,7 @@ static void test_chaos_decision_stream(void **state)
     rng_seed(&a, 5, 2);
     rng_seed(&b, 5, 2);
     rng_seed(&c, 5, 3);
-    int differ = 0, counts[4] = {0};
+    int differ = 0, counts[4] = {0}, delays = 0, short_delays = 0;
     for (int i = 0; i < 10000; i++) {
         sched_chaos_decision x = sched_chaos_decide(&a, 300, 50000);
         sched_chaos_decision y = sched_chaos_decide(&b, 300, 50000);
@@ -763,12 +763,17 @@ static void test_chaos_decision_stream(void **state)
         assert_int_equal(x.ns, y.ns);
         differ += x.action != z.action || x.ns != z.ns;
         counts[x.action]++;
-        if (x.action == SCHED_CHAOS_SPIN || x.action == SCHED_CHAOS_SLEEP)
+        if (x.action == SCHED_CHAOS_SPIN || x.action == SCHED_CHAOS_SLEEP) {
             assert_true(x.ns >= 1 && x.ns <= 50000);
-        else
+            delays++;
+            short_delays += x.ns < 1024;
+        } else
             assert_int_equal(x.ns, 0);
     }
     assert_true(differ > 1000);
+    /* log-scaled: 10 of the 16 power-of-two bands of [1, 50000] lie below 1024 (a uniform draw
+     * would put 2% there) */
+    assert_true(short_delays * 100 > delays * 55 && short_delays * 100 < delays * 70);
     /* 30% perturbed, split three ways: loose bounds, deterministic for this seed anyway */
     assert_true(counts[SCHED_CHAOS_NONE] > 6500 && counts[SCHED_CHAOS_NONE] < 7500);
     for (int k = 1; k < 4; k++)

@@ -3,14 +3,20 @@
  * Everything of the free mode (relaxed start gate, default futex blocking, join) plus, at
  * each schedule point, a decision drawn from the calling thread's own random stream
  * (rng_seed(seed, thread index)): with probability chaos_permille/1000 the thread yields,
- * busy-waits, or sleeps, the two delays uniform in [1, chaos_max_delay_ns] (≤ 50 µs by
- * default).  This widens the race windows the runtime marks with RS_SCHED.  The decisions
- * are reproducible per thread (same seed ⇒ same stream; each thread folds its decisions into
- * a fingerprint the tests compare); the resulting timing is not. */
+ * busy-waits, or sleeps, for a delay in [1, chaos_max_delay_ns] (≤ 50 µs by default) drawn
+ * log-scaled: a power-of-two band uniformly, then uniformly within it.  Race windows span
+ * orders of magnitude (a few instructions to a pause of the world), and a log-scaled draw
+ * gives each order the same share of the perturbations at a mean near max/9 instead of the
+ * max/2 of a uniform draw, so that chaos runs close to free's trial rate.  Program threads run
+ * with a timer slack of 1 ns while they are program threads (the default 50 µs would make
+ * every sleep at least that long).  This widens the race windows the runtime marks with
+ * RS_SCHED.  The decisions are reproducible per thread (same seed ⇒ same stream; each thread
+ * folds its decisions into a fingerprint the tests compare); the resulting timing is not. */
 #include "scheduler.h"
 
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "rng.h"
@@ -21,7 +27,8 @@ typedef struct chaos_thread {
     uint64_t fingerprint;
     uint64_t perturbations;
     uint64_t site_gap;      /* automatic points left before the next perturbation at one */
-    char pad[64 - (sizeof(rng) + 24) % 64]; /* one owner per cache line */
+    long slack;             /* the thread's timer slack before it became a program thread */
+    char pad[64 - (sizeof(rng) + 24 + sizeof(long)) % 64]; /* one owner per cache line */
 } chaos_thread;
 
 /* Automatic points come by the tens of millions per trial: instead of a draw at each, draw the
@@ -37,6 +44,18 @@ typedef struct chaos {
     chaos_thread *t;
 } chaos;
 
+/* A delay in [1, max_ns], log-scaled: band b uniform in [0, log2 max_ns], then uniform in
+ * [2^b, 2^(b+1)) (the top band cut at max_ns). */
+static uint32_t delay_draw(rng *r, unsigned max_ns)
+{
+    if (max_ns <= 1)
+        return 1;
+    unsigned top = 31 - (unsigned)__builtin_clz(max_ns); /* 2^top <= max_ns */
+    uint32_t lo = 1u << rng_below(r, top + 1);
+    uint32_t width = lo == 1u << top ? max_ns - lo + 1 : lo;
+    return lo + (uint32_t)rng_below(r, width);
+}
+
 sched_chaos_decision sched_chaos_decide(struct rng *r, unsigned permille, unsigned max_ns)
 {
     sched_chaos_decision d = {SCHED_CHAOS_NONE, 0};
@@ -48,11 +67,11 @@ sched_chaos_decision sched_chaos_decide(struct rng *r, unsigned permille, unsign
         break;
     case 1:
         d.action = SCHED_CHAOS_SPIN;
-        d.ns = (uint32_t)(1 + rng_below(r, max_ns));
+        d.ns = delay_draw(r, max_ns);
         break;
     default:
         d.action = SCHED_CHAOS_SLEEP;
-        d.ns = (uint32_t)(1 + rng_below(r, max_ns));
+        d.ns = delay_draw(r, max_ns);
         break;
     }
     return d;
@@ -115,8 +134,8 @@ static void chaos_sched_point(void *ctx, const char *name)
 }
 
 /* Automatic points are many (hundreds per op): rarer and shorter perturbations, and only
- * spins (a sleep lasts 50 us or more whatever was asked; a yield to one of eight threads on
- * two cores can cost a time slice), keep a trial within a few times its named-points cost. */
+ * spins (a sleep or a yield to one of eight threads on two cores can cost a time slice), keep
+ * a trial within a few times its named-points cost. */
 static void chaos_site_point(void *ctx, const rs_site *site)
 {
     (void)site;
@@ -126,7 +145,27 @@ static void chaos_site_point(void *ctx, const rs_site *site)
         return;
     t->site_gap = site_gap_draw(&t->r, c->base.p.chaos_site_permille);
     chaos_apply(t, (sched_chaos_decision){SCHED_CHAOS_SPIN,
-                                          (uint32_t)(1 + rng_below(&t->r, SCHED_CHAOS_SITE_MAX_NS))});
+                                          delay_draw(&t->r, SCHED_CHAOS_SITE_MAX_NS)});
+}
+
+/* The free mode's begin and end, around a timer slack of 1 ns for the program thread (the
+ * executor's thread 0 runs on a thread it keeps: restore what it had). */
+static void chaos_thread_begin(sched *s, int idx)
+{
+    chaos_thread *t = &((chaos *)s)->t[idx];
+    int old = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    t->slack = old > 0 ? old : 0;
+    if (t->slack > 0)
+        (void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    sched_free_thread_begin(s, idx);
+}
+
+static void chaos_thread_end(sched *s, int idx)
+{
+    chaos_thread *t = &((chaos *)s)->t[idx];
+    if (t->slack > 0) /* before the end: the joiner may destroy the scheduler after it */
+        (void)prctl(PR_SET_TIMERSLACK, (unsigned long)t->slack, 0, 0, 0);
+    sched_free_thread_end(s, idx);
 }
 
 static sched *chaos_create(const sched_params *p)
@@ -183,8 +222,8 @@ const sched_ops sched_chaos_ops = {
     .create = chaos_create,
     .destroy = chaos_destroy,
     .fill_hooks = chaos_fill_hooks,
-    .thread_begin = sched_free_thread_begin,
-    .thread_end = sched_free_thread_end,
+    .thread_begin = chaos_thread_begin,
+    .thread_end = chaos_thread_end,
     .start = sched_free_start,
     .join_wait_program = NULL,
     .collect = NULL,
