@@ -200,18 +200,42 @@ static uintptr_t block_at(const rs_page *p, size_t idx)
 }
 
 /* Index of the block at address b; -1 if b is not the start of a block of p. */
-static long block_index(const rs_page *p, uintptr_t b)
+/* A page's immutable block geometry, read once by walks that index many blocks (under TSan
+ * each header read is an instrumented access). */
+typedef struct block_span {
+    uintptr_t first;   /* the first block */
+    uint64_t bytes;    /* capacity × block_size */
+    size_t block_size;
+    uint32_t div_magic;
+} block_span;
+
+static block_span span_of(const rs_page *p)
 {
-    uintptr_t first = (uintptr_t)p + p->block_offset;
-    if (b < first)
+    return (block_span){(uintptr_t)p + p->block_offset, (uint64_t)p->capacity * p->block_size,
+                        p->block_size, p->div_magic};
+}
+
+/* the heap check's per-block helpers: see check_list */
+#define CHECK_NO_TSAN __attribute__((no_sanitize("thread")))
+
+CHECK_NO_TSAN
+static long span_index(const block_span *s, uintptr_t b)
+{
+    if (b < s->first)
         return -1;
-    uint64_t off = b - first;
-    if (off >= (uint64_t)p->capacity * p->block_size)
+    uint64_t off = b - s->first;
+    if (off >= s->bytes)
         return -1;
-    uint64_t idx = (off * p->div_magic) >> 32;
-    if (idx * p->block_size != off)
+    uint64_t idx = (off * s->div_magic) >> 32;
+    if (idx * s->block_size != off)
         return -1;
     return (long)idx;
+}
+
+static long block_index(const rs_page *p, uintptr_t b)
+{
+    block_span s = span_of(p);
+    return span_index(&s, b);
 }
 
 uint64_t rs_heap_block_serial(const void *block)
@@ -660,6 +684,7 @@ void rs_heap_reset_folded_blocks(void) { rs_atomic_store_relaxed_i64(&folded_blo
  * name calls the atomic itself, not the automatic-point macro (rs/atomic.h); a free list is
  * walked block by block, and a point per block made validation most of a fuzzed run's time. */
 /* Reads a free block's link word, unpoisoning it just for the read if it was poisoned. */
+CHECK_NO_TSAN
 static uintptr_t link_peek(uintptr_t b)
 {
     bool poisoned = IS_POISONED(b);
@@ -672,13 +697,20 @@ static uintptr_t link_peek(uintptr_t b)
 }
 
 /* Walks a free list (at most capacity + 1 steps), checking each entry is a free block of p
- * not seen before; returns its length or -1 with *v filled. */
-static long check_list(rs_page *p, uintptr_t list, const char *name, uint64_t *seen,
-                       rs_violation *v)
+ * (geometry s, allocated bitmap alloc as read once by the caller) not seen before; returns
+ * its length or -1 with *v filled. */
+/* Uninstrumented by TSan (its atomics, the link loads, stay instrumented), with the two
+ * helpers it calls per block (clang inlines only between functions of the same
+ * instrumentation): the loop's plain accesses are the caller's copies on its stack, never
+ * shared, and each would cost a TSan call per free block (the heap check was about 40% of a
+ * gc-cycles trial under TSan). */
+CHECK_NO_TSAN
+static long check_list(rs_page *p, const block_span *s, const uint64_t *alloc, uintptr_t list,
+                       const char *name, uint64_t *seen, rs_violation *v)
 {
     long n = 0;
     for (uintptr_t b = list; b; b = link_peek(b)) {
-        long idx = block_index(p, b);
+        long idx = span_index(s, b);
         if (idx < 0) {
             rs_violate(v, "HEAP", p, "page %p: %s free list holds %p, not a block of it",
                        (void *)p, name, (void *)b);
@@ -691,7 +723,7 @@ static long check_list(rs_page *p, uintptr_t list, const char *name, uint64_t *s
             return -1;
         }
         seen[idx >> 6] |= bit;
-        if ((rs_atomic_load_relaxed_u64)(&p->bits[idx >> 6]) & bit) {
+        if (alloc[idx >> 6] & bit) {
             rs_violate(v, "HEAP", p, "page %p: %s free list holds allocated block %p",
                        (void *)p, name, (void *)b);
             return -1;
@@ -724,8 +756,9 @@ static bool check_page(rs_page *p, int kind, int cls, uintptr_t owner, const rs_
                           (unsigned long)o, (unsigned long)owner);
 
     long allocated = 0;
+    uint64_t alloc[MAX_BITMAP_WORDS];
     for (uint32_t w = 0; w < p->bitmap_words; w++) {
-        uint64_t bits = rs_atomic_load_relaxed_u64(&p->bits[w]);
+        uint64_t bits = alloc[w] = rs_atomic_load_relaxed_u64(&p->bits[w]);
         uint32_t valid = p->capacity - w * 64;
         if (valid < 64 && (bits >> valid))
             return rs_violate(v, "HEAP", p, "page %p: allocated bit beyond capacity %u",
@@ -733,10 +766,12 @@ static bool check_page(rs_page *p, int kind, int cls, uintptr_t owner, const rs_
         allocated += __builtin_popcountll(bits);
     }
     uint64_t seen[MAX_BITMAP_WORDS] = {0};
-    long local = check_list(p, p->free, "local", seen, v);
+    block_span s = span_of(p);
+    long local = check_list(p, &s, alloc, p->free, "local", seen, v);
     if (local < 0)
         return false;
-    long remote = check_list(p, rs_atomic_load_relaxed_uptr(&p->remote_free), "remote", seen, v);
+    long remote = check_list(p, &s, alloc, rs_atomic_load_relaxed_uptr(&p->remote_free),
+                             "remote", seen, v);
     if (remote < 0)
         return false;
     if ((long)p->capacity != (long)p->used + local)
