@@ -690,7 +690,16 @@ static uintptr_t link_peek(uintptr_t b)
     bool poisoned = IS_POISONED(b);
     if (poisoned)
         UNPOISON(b, sizeof(uintptr_t));
+#if defined(__has_feature) && __has_feature(thread_sanitizer)
+    /* Under TSan a plain read, unseen by it (this function is uninstrumented): with the world
+     * stopped no thread writes a free block's link (its owner and any remote freer are
+     * stopped, and a detached thread touches no heap), and an atomic load here, a TSan call
+     * per free block, was most of a freelists-off trial.  Every other build loads it
+     * relaxed. */
+    uintptr_t next = *(const volatile uintptr_t *)b;
+#else
     uintptr_t next = (rs_atomic_load_relaxed_uptr)(link_of(b));
+#endif
     if (poisoned)
         POISON(b, sizeof(uintptr_t));
     return next;
