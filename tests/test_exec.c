@@ -25,6 +25,7 @@
 #include "bugs.h"
 #include "exec_internal.h"
 #include "executor.h"
+#include "rs/hooks.h"
 #include "scn.h"
 
 extern char **environ;
@@ -475,6 +476,68 @@ static int bench(const char *mode, int n)
     return fails != 0;
 }
 
+/* Exp gc-disabled's toggle word, driven directly (no runtime calls: the oracle never reads
+ * the collector's flag).  A disable that no toggle overlapped, then a scheduled HEAP
+ * collection: flagged.  A disable whose word store an overlapping enable overtook (disable's
+ * runtime call, then the enable's word store and runtime call, then the disable's word
+ * store: the runtime ends enabled while the word says disabled) — the tsan false positive
+ * of signals.sh — not flagged; neither is a collection after a later enable. */
+static int oracle_flags(exec_trial *tr, exec_thread *t)
+{
+    exec_self_set(t);
+    exec_oracles_event(tr, RS_EV_GC_HANDLE, 0);
+    exec_oracles_event(tr, RS_EV_GC_BEGIN, RS_GC_HEAP);
+    exec_self_set(NULL);
+    int failed = (int)rs_atomic_load_relaxed_u32(&tr->failed);
+    rs_atomic_store_relaxed_u32(&tr->failed, 0);
+    return failed;
+}
+
+static void test_oracle_gc_disabled_overlap(void **state)
+{
+    (void)state;
+    static program p; /* nthreads 0: no op changes the thresholds */
+    p.opt.gc_enabled = true;
+    static exec_trial tr;
+    memset(&tr, 0, sizeof tr);
+    tr.p = &p;
+    exec_thread t = {.tr = &tr, .idx = 0};
+    exec_oracles_reset(&tr);
+    assert_int_equal(oracle_flags(&tr, &t), 0); /* enabled from the start */
+
+    uint64_t d = exec_oracles_gc_toggle_begin(&tr); /* alone */
+    exec_oracles_gc_disabled(&tr, d);
+    exec_oracles_gc_toggle_end(&tr);
+    assert_int_equal(oracle_flags(&tr, &t), 1);
+    assert_string_equal(tr.check, "Exp");
+
+    uint64_t e = exec_oracles_gc_toggle_begin(&tr); /* enable: no flag after it */
+    exec_oracles_gc_enabling(&tr, e);
+    exec_oracles_gc_toggle_end(&tr);
+    assert_int_equal(oracle_flags(&tr, &t), 0);
+
+    d = exec_oracles_gc_toggle_begin(&tr);          /* disable's runtime call ... */
+    e = exec_oracles_gc_toggle_begin(&tr);          /* ... an enable overtakes it */
+    exec_oracles_gc_enabling(&tr, e);
+    exec_oracles_gc_toggle_end(&tr);
+    exec_oracles_gc_disabled(&tr, d);               /* word: disabled, runtime: enabled */
+    exec_oracles_gc_toggle_end(&tr);
+    assert_int_equal(oracle_flags(&tr, &t), 0);
+
+    e = exec_oracles_gc_toggle_begin(&tr);          /* the same with the enable begun first */
+    d = exec_oracles_gc_toggle_begin(&tr);
+    exec_oracles_gc_enabling(&tr, e);
+    exec_oracles_gc_toggle_end(&tr);
+    exec_oracles_gc_disabled(&tr, d);
+    exec_oracles_gc_toggle_end(&tr);
+    assert_int_equal(oracle_flags(&tr, &t), 0);
+
+    d = exec_oracles_gc_toggle_begin(&tr);          /* alone again: flagged again */
+    exec_oracles_gc_disabled(&tr, d);
+    exec_oracles_gc_toggle_end(&tr);
+    assert_int_equal(oracle_flags(&tr, &t), 1);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--hang") == 0)
@@ -493,6 +556,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_shutdown_orphans),
         cmocka_unit_test(test_fail_alloc),
         cmocka_unit_test(test_hang_dump),
+        cmocka_unit_test(test_oracle_gc_disabled_overlap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
