@@ -84,17 +84,19 @@ static bool is_deimmortalize_target(const rs_object *o)
            !(rs_atomic_load_relaxed_u16(&o->ob_flags) & RS_OBF_STATIC);
 }
 
-static void count_ref(rs_object *r)
+static bool count_ref(rs_object *r)
 {
-    if (r != NULL && is_deimmortalize_target(r))
-        rs_atomic_store_relaxed_uptr(&r->ob_tid, rs_atomic_load_relaxed_uptr(&r->ob_tid) + 1);
+    if (r == NULL || !is_deimmortalize_target(r))
+        return false;
+    rs_atomic_store_relaxed_uptr(&r->ob_tid, rs_atomic_load_relaxed_uptr(&r->ob_tid) + 1);
+    return true;
 }
 
 static int count_visit(rs_object *r, int tagged, void *arg)
 {
-    (void)arg;
-    if (!tagged) /* tagged references are not counted (model.md §3.2 D1) */
-        count_ref(r);
+    bool *holds_target = arg;
+    if (!tagged && count_ref(r)) /* tagged references are not counted (model.md §3.2 D1) */
+        *holds_target = true;
     return 0;
 }
 
@@ -131,10 +133,18 @@ static bool count_block(void *block, size_t size, rs_heap_kind kind, void *arg)
     (void)size, (void)kind, (void)arg;
     rs_object *o = block;
     rs_type *t = o->ob_type;
+    bool holds_target = false;
     if (t->tp_traverse != NULL)
-        t->tp_traverse(o, count_visit, NULL);
+        t->tp_traverse(o, count_visit, &holds_target);
     if (t->tp_flags & RS_TPFLAGS_HEAPTYPE)
-        count_ref(&t->ob_base); /* an instance holds its heap type */
+        (void)count_ref(&t->ob_base); /* an instance holds its heap type */
+    /* A live container the collector untracked because it held only null, leaves or
+     * immortals (model.md §7.2 5b) now holds a mortal: track it again, as a store of one
+     * would (rs_container_set), or a cycle through it stays invisible to the shutdown
+     * collections and leaks.  STW: the GC bits' writer rule (model.md §1.2). */
+    if (holds_target && t->tp_kind == RS_KIND_CONTAINER && !(rs_gc_bits(o) & RS_GC_TRACKED) &&
+        rs_refcnt(o) > 0)
+        rs_gc_bits_set(o, RS_GC_TRACKED);
     return true;
 }
 
@@ -174,8 +184,8 @@ static void deimmortalize(rs_tstate *me)
     walk_objects_locked(strengthen_block, NULL);
     walk_objects_locked(count_block, NULL);
     for (int i = 0; i < RS_ROOTS; i++) {
-        count_ref(rs_atomic_load_relaxed_ptr(&rs_rt.roots[i]));
-        count_ref(rs_atomic_load_relaxed_ptr(&rs_rt.late_roots[i]));
+        (void)count_ref(rs_atomic_load_relaxed_ptr(&rs_rt.roots[i]));
+        (void)count_ref(rs_atomic_load_relaxed_ptr(&rs_rt.late_roots[i]));
     }
     walk_objects_locked(restore_block, &added);
     rs_head_unlock();

@@ -97,6 +97,29 @@ static void test_first_thread_triggers_once(void **state)
     rt_down();
 }
 
+/* A container the collector untracked while it held only a temporarily immortal function
+ * (model.md §7.2 5b) closes a cycle with it: the function's globals is the container.  At
+ * shutdown the function is de-immortalised (§4 step 4) and the cycle is garbage; the final
+ * collections must free both (issue 16's model gap: does the untracked container leak?). */
+static void test_untracked_container_of_immortals_freed_at_shutdown(void **state)
+{
+    (void)state;
+    rt_up_opts(true);
+    rs_tstate *me = rs_tstate_current();
+    rs_object *c = rs_container_new(1);
+    rs_object *code = rs_code_new(1, 0, 0);
+    rs_object *fn = rs_function_new(code, c);    /* fn -> c (globals), fn -> code */
+    spawn_and_join();                            /* fn and code become immortal */
+    assert_true(rs_is_immortal(fn) && rs_is_immortal(code));
+    rs_container_set(c, 0, fn);                  /* c -> fn: only an immortal, c stays as is */
+    assert_true(rs_gc_bits(c) & RS_GC_TRACKED);
+    assert_true(rs_gc_collect(me, RS_GC_MANUAL) >= 0);
+    assert_false(rs_gc_bits(c) & RS_GC_TRACKED); /* leaf/immortal-only: untracked */
+    assert_world_clean(me);
+    rs_decref(c);                                /* only the cycle holds c now */
+    rt_down();                                   /* leaks: reftotal 0, blocks 0 */
+}
+
 static void test_option_off_never_triggers(void **state)
 {
     (void)state;
@@ -374,6 +397,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_thread_triggers_once),
         cmocka_unit_test(test_option_off_never_triggers),
+        cmocka_unit_test(test_untracked_container_of_immortals_freed_at_shutdown),
         cmocka_unit_test(test_scopes_nest_and_block_the_pass),
         cmocka_unit_test(test_d5_fires),
         cmocka_unit_test(test_scope_objects_mortal),
