@@ -41,6 +41,7 @@ static void code_clear(rs_object *o)
 
 static void code_dealloc(rs_object *o)
 {
+    rs_gc_untrack_dying(o);
     code_clear(o);
     rs_object_free(o);
 }
@@ -120,6 +121,7 @@ static void function_clear(rs_object *o)
 
 static void function_dealloc(rs_object *o)
 {
+    rs_gc_untrack_dying(o);
     function_clear(o);
     rs_object_free(o);
 }
@@ -188,6 +190,7 @@ static void gen_clear(rs_object *o)
 
 static void gen_dealloc(rs_object *o)
 {
+    rs_gc_untrack_dying(o);
     gen_clear(o);
     rs_object_free(o);
 }

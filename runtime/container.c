@@ -147,6 +147,7 @@ void rs_container_clear(rs_object *o)
 void rs__container_destroy(rs_object *o)
 {
     rs_container *c = as_container(o);
+    rs_gc_untrack_dying(o);
     rs_weakrefs_clear_dealloc(o);
     /* sole access: the object is dead, no reader can take a reference to it any more */
     for (uint32_t i = 0; i < c->n; i++) {

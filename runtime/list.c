@@ -278,6 +278,7 @@ void rs_list_dealloc(rs_object *o)
         return;
     rs_list *l = (rs_list *)o;
     rs_tstate *ts = current();
+    rs_gc_untrack_dying(o);
     rs_weakrefs_clear_dealloc(o);
     /* sole access: dead, no reference left */
     rs_list_items *it = rs_atomic_load_relaxed_ptr(&l->items);

@@ -38,8 +38,8 @@ static void heaptype_dealloc(rs_object *o)
     /* T3: per-thread counts may still name this type until its id is released */
     if (rs_atomic_load_relaxed_uptr(&t->unique_id) != RS_INVALID_UNIQUE_ID)
         rs_fatal("T3: heap type destroyed while it still holds a unique id", o);
+    rs_gc_untrack_dying(o);
     heaptype_clear(o);
-    rs_gc_bits_clear(o, RS_GC_TRACKED); /* sole access: the object is dead */
     rs_object_free(o);
 }
 

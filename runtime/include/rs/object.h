@@ -159,6 +159,16 @@ static inline void rs_gc_bits_clear(rs_object *o, uint8_t bits)
 {
     rs_atomic_store_relaxed_u8(&o->ob_gc_bits, (uint8_t)(rs_gc_bits(o) & ~bits));
 }
+/* A destructor's first step, before it can run other code (decref a referent, clear weakrefs
+ * with callbacks): a dying object leaves the collector's view (sole access: it is dead).  A
+ * collection started meanwhile (by a finalizer, a callback, an allocation) would otherwise
+ * find it tracked with count 0, take it for garbage and destroy it a second time (model.md
+ * §1.2; CPython untracks at the start of its GC types' dealloc for the same reason). */
+static inline void rs_gc_untrack_dying(rs_object *o)
+{
+    if (rs_gc_bits(o) & RS_GC_TRACKED)
+        rs_gc_bits_clear(o, RS_GC_TRACKED);
+}
 
 /* ---- reference counting (refcount.c) ----
  * The owner fast paths are inline: a relaxed load, a relaxed store, and the per-thread
