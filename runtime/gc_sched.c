@@ -106,8 +106,17 @@ bool rs_gc_is_enabled(void)
     return rs_atomic_load_acquire_int(&rs_rt.gc.enabled) != 0;
 }
 
+/* Any thread, any time (gh-148613): each threshold is one relaxed atomic word, read the same
+ * way by rs_gc_should_collect on every flush.  No order is needed between them: the trigger is
+ * a heuristic that may see an old and a new threshold side by side, but never a torn word. */
 void rs_gc_set_threshold(int64_t t0, int64_t t1, int64_t t2)
 {
+    if (rs_bug(RS_BUG_GC_THRESHOLD_RACY)) { /* mutant: plain stores racing the trigger's loads */
+        rs_racy_store_i64(&rs_rt.gc.t0, t0);
+        rs_racy_store_i64(&rs_rt.gc.t1, t1);
+        rs_racy_store_i64(&rs_rt.gc.t2, t2);
+        return;
+    }
     rs_atomic_store_relaxed_i64(&rs_rt.gc.t0, t0);
     rs_atomic_store_relaxed_i64(&rs_rt.gc.t1, t1);
     rs_atomic_store_relaxed_i64(&rs_rt.gc.t2, t2);

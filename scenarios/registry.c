@@ -16,7 +16,7 @@
     X(breaker_signals) X(shutdown_race) X(gc_cycles) X(gc_merge_zero) X(finalizer_weakref) \
     X(stack_deferred) X(immortalize_scopes) X(heap_type_churn) X(freelist_churn)           \
     X(freelists_off) X(qsbr_resize) X(trashcan_chains) X(gc_schedule) X(gc_toggle)         \
-    X(gc_alloc_failure) X(publish_race)
+    X(gc_alloc_failure) X(publish_race) X(gc_threshold_race)
 #define SCN_DECLARE_(id) extern const scenario scn_##id;
 SCN_LIST(SCN_DECLARE_)
 #undef SCN_DECLARE_

@@ -1,7 +1,8 @@
 /* test_gc_races.c — the GC mutants that ThreadSanitizer catches (model.md §13):
  * worklist-plain-tid and restore-tid-outside-stw (a worklist pop racing a lock-free reader's
  * ownership check), gc-alloc-count-racy (plain ++ on young.count from two threads) and
- * gc-enabled-racy (a plain read of `enabled` racing enable/disable), each next to the same
+ * gc-enabled-racy (a plain read of `enabled` racing enable/disable), gc-threshold-racy (plain
+ * threshold stores racing the trigger's loads, gh-148613), each next to the same
  * scenario on the clean runtime, which must run without a report.
  *
  * A TSan report stops the process, so each scenario runs as a child: this program executes
@@ -123,6 +124,21 @@ static void *toggler(void *arg)
     return NULL;
 }
 
+/* gc-threshold-racy's other side: thresholds changed from a plain thread (set_threshold needs
+ * no thread state), t0 alternating 1 and 2 so that every flush still consults them */
+static void *threshold_setter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; rs_atomic_load_relaxed_int(&allocators_done) == 0; i++) {
+        rs_gc_set_threshold(1 + (i & 1), 0, 0);
+        rs_atomic_add_relaxed_int(&toggles, 1);
+        sched_yield();
+    }
+    return NULL;
+}
+
+static void *(*toggle_fn)(void *) = toggler; /* what the `toggle` thread of child_sched runs */
+
 static int child_sched(const char *bug, bool toggle)
 {
     rt_up();
@@ -133,7 +149,7 @@ static int child_sched(const char *bug, bool toggle)
     wait_for_toggler = toggle;
     pthread_t tog;
     if (toggle) /* enable/disable need no thread state: a plain thread, which never polls */
-        assert_int_equal(pthread_create(&tog, NULL, toggler, NULL), 0);
+        assert_int_equal(pthread_create(&tog, NULL, toggle_fn, NULL), 0);
     else
         worker_start(&w[0], kept_allocator, NULL, 0);
     worker_start(&w[1], kept_allocator, NULL, 1);
@@ -175,6 +191,11 @@ static int child_main(const char *name)
     if (strcmp(name, "gc-alloc-count-racy") == 0)
         return child_sched(name, false);
     if (strcmp(name, "gc-enabled-racy") == 0)
+        return child_sched(name, true);
+    toggle_fn = threshold_setter;
+    if (strcmp(name, "threshold-clean") == 0)
+        return child_sched(NULL, true);
+    if (strcmp(name, "gc-threshold-racy") == 0)
         return child_sched(name, true);
     return 2;
 }
@@ -249,6 +270,17 @@ static void test_mutant_enabled_racy(void **state)
     expect_race_child("gc-enabled-racy", "rs_gc_should_collect");
 }
 
+static void test_thresholds_clean(void **state)
+{
+    (void)state;
+    expect_clean_child("threshold-clean");
+}
+static void test_mutant_threshold_racy(void **state)
+{
+    (void)state;
+    expect_race_child("gc-threshold-racy", "rs_gc_set_threshold");
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--gc-child") == 0)
@@ -260,6 +292,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_sched_counts_clean),
         cmocka_unit_test(test_mutant_alloc_count_racy_tsan),
         cmocka_unit_test(test_mutant_enabled_racy),
+        cmocka_unit_test(test_thresholds_clean),
+        cmocka_unit_test(test_mutant_threshold_racy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
