@@ -166,8 +166,11 @@ static inline void rs_gc_bits_clear(rs_object *o, uint8_t bits)
  * §1.2; CPython untracks at the start of its GC types' dealloc for the same reason). */
 static inline void rs_gc_untrack_dying(rs_object *o)
 {
-    if (rs_gc_bits(o) & RS_GC_TRACKED)
-        rs_gc_bits_clear(o, RS_GC_TRACKED);
+    /* the parenthesised names call the atomics themselves, not the automatic schedule points
+     * (rs/atomic_points.h): no other thread can observe a dead object's bits */
+    uint8_t bits = (rs_atomic_load_relaxed_u8)(&o->ob_gc_bits);
+    if (bits & RS_GC_TRACKED)
+        (rs_atomic_store_relaxed_u8)(&o->ob_gc_bits, (uint8_t)(bits & ~RS_GC_TRACKED));
 }
 
 /* ---- reference counting (refcount.c) ----
