@@ -161,46 +161,97 @@ static inline void rs_gc_bits_clear(rs_object *o, uint8_t bits)
 }
 
 /* ---- reference counting (refcount.c) ----
- * The owner fast paths are inline: a relaxed load, a relaxed store, and the per-thread
- * reference total (also relaxed load + store: each thread writes only its own). */
+ * Inline here: the owner's paths (a relaxed load and store of ob_ref_local, and the per-thread
+ * reference total: a relaxed load + store too, each thread writes only its own) and the
+ * common non-owner cases (one seq_cst RMW on ob_ref_shared).  Out of line in refcount.c: the
+ * incref's edges (immortal and overflow, one test), the owner's decref of its last local
+ * reference (or of 0: fatal), an owner without a reftotal slot, the queueing decref and CAS
+ * retries.
+ *
+ * The atomic operations each path performs, and their order, are the same whether the case
+ * is handled inline or out of line (the automatic schedule points of the instrumented builds
+ * count them: replays depend on it). */
 void rs_reftotal_add(intptr_t n);            /* calling thread's total (model.md §10) */
 void rs_decref_shared(rs_object *o);         /* non-owner decref */
 void rs_incref_shared(rs_object *o);         /* non-owner incref */
 void rs_merge_zero_local(rs_object *o);      /* owner, local just became 0 */
+void rs_incref_edge(rs_object *o, uint32_t l);       /* l >= UINT32_MAX - 1 */
+void rs_decref_owned_last(rs_object *o, uint32_t l); /* owner (slot set), l is 0 or 1 */
+/* owner, no reftotal slot (no thread state, or the reftotal-racy mutant); l is not immortal,
+ * and for the incref not UINT32_MAX - 1 either */
+void rs_incref_owned_noslot(rs_object *o, uint32_t l);
+void rs_decref_owned_noslot(rs_object *o, uint32_t l);
+/* non-owner decref after its load of ob_ref_shared (s) and its reftotal update, when the
+ * inline single CAS did not apply or failed (s: the value it saw) */
+void rs_decref_shared_retry(rs_object *o, intptr_t s);
+void rs_dealloc(rs_object *o);               /* count reached zero: run the type's destructor */
 _Noreturn void rs_fatal_negative_refcount(rs_object *o);
 
 #include "rs/reftotal.h"
 
+static inline void rs_incref_shared_inline(rs_object *o)
+{
+    /* seq_cst: orders with the owner's merge CAS and the other threads' decref CASes */
+    rs_atomic_add_seq_cst_iptr(&o->ob_ref_shared, RS_REF_SHARED(1, 0));
+    rs_reftotal_inc();
+}
+
+/* The common non-owner decref: the shared field holds at least one reference (any flags), so
+ * one CAS subtracting it can neither queue nor go negative. */
+static inline void rs_decref_shared_inline(rs_object *o)
+{
+    intptr_t s = rs_atomic_load_relaxed_iptr(&o->ob_ref_shared);
+    rs_reftotal_dec();
+    if (__builtin_expect(s >= RS_REF_SHARED(1, 0), 1)) {
+        intptr_t n = s - RS_REF_SHARED(1, 0);
+        /* seq_cst CAS: pairs with the owner's acquire load in rs_merge_zero_local and with
+         * its merge CAS; the last CAS to reach MERGED|0 owns the destruction */
+        if (__builtin_expect(rs_atomic_cas_seq_cst_iptr(&o->ob_ref_shared, &s, n), 1)) {
+            if (__builtin_expect(n == RS_REF_MERGED, 0))
+                rs_dealloc(o);
+            return;
+        }
+    }
+    rs_decref_shared_retry(o, s); /* queue, or retry the CAS from the value it saw */
+}
+
 static inline void rs_incref(rs_object *o)
 {
     uint32_t l = rs_atomic_load_relaxed_u32(&o->ob_ref_local);
-    if (l == RS_IMMORTAL_REFCNT_LOCAL)
+    /* one test for both edges: immortal (UINT32_MAX: nothing to do) and UINT32_MAX - 1, where
+     * the owner's l + 1 would make the object immortal by accident (fatal) */
+    if (__builtin_expect(l >= RS_IMMORTAL_REFCNT_LOCAL - 1, 0)) {
+        rs_incref_edge(o, l);
         return;
-    if (rs_is_owned(o)) {
-        /* l + 1 == UINT32_MAX would make the object immortal by accident */
-        if (__builtin_expect(l + 1 == RS_IMMORTAL_REFCNT_LOCAL, 0))
-            rs_fatal_negative_refcount(o);
+    }
+    uintptr_t t = rs_atomic_load_relaxed_uptr(&o->ob_tid);
+    if (__builtin_expect(t == rs__owner_key, 1)) { /* owned, and the reftotal slot is set */
         rs_atomic_store_relaxed_u32(&o->ob_ref_local, l + 1);
-        rs_reftotal_inc();
+        rs_reftotal_add_keyed(1);
+    } else if (t != rs_thread_id()) {
+        rs_incref_shared_inline(o);
     } else {
-        rs_incref_shared(o);
+        rs_incref_owned_noslot(o, l);
     }
 }
 
 static inline void rs_decref(rs_object *o)
 {
     uint32_t l = rs_atomic_load_relaxed_u32(&o->ob_ref_local);
-    if (l == RS_IMMORTAL_REFCNT_LOCAL)
+    if (__builtin_expect(l == RS_IMMORTAL_REFCNT_LOCAL, 0))
         return;
-    if (rs_is_owned(o)) {
-        rs_reftotal_dec();
-        if (__builtin_expect(l == 0, 0))
-            rs_fatal_negative_refcount(o);
+    uintptr_t t = rs_atomic_load_relaxed_uptr(&o->ob_tid);
+    if (__builtin_expect(t == rs__owner_key, 1)) { /* owned, and the reftotal slot is set */
+        if (__builtin_expect(l <= 1, 0)) { /* 0: fatal; 1: the last local reference */
+            rs_decref_owned_last(o, l);
+            return;
+        }
+        rs_reftotal_add_keyed(-1);
         rs_atomic_store_relaxed_u32(&o->ob_ref_local, l - 1);
-        if (l == 1)
-            rs_merge_zero_local(o);
+    } else if (t != rs_thread_id()) {
+        rs_decref_shared_inline(o); /* merged objects (local 0) too */
     } else {
-        rs_decref_shared(o);
+        rs_decref_owned_noslot(o, l);
     }
 }
 
@@ -223,7 +274,7 @@ void rs_new_reference(rs_object *o, rs_type *type);
  * heap if `gc` is set; NULL on allocation failure.  The object is owned, count 1. */
 rs_object *rs_object_alloc(rs_type *type, int gc);
 void rs_object_free(rs_object *o);             /* give the block back to its heap */
-void rs_dealloc(rs_object *o);                 /* count reached zero: run the type's destructor */
+/* rs_dealloc (declared above): count reached zero, run the type's destructor */
 
 /* the built-in types */
 extern rs_type rs_type_type;    /* the type of static types */
