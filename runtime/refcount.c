@@ -48,46 +48,6 @@ _Noreturn void rs_fatal_negative_refcount(rs_object *o)
 
 void rs_incref_shared(rs_object *o) { rs_incref_shared_inline(o); }
 
-/* the owner's paths of rs_incref / rs_decref (object.h) when the reftotal slot is not set:
- * the same operations, the total through the slow path (fatal without a thread state, the
- * reftotal-racy mutant's plain += otherwise) */
-void rs_incref_owned_noslot(rs_object *o, uint32_t l)
-{
-    rs_atomic_store_relaxed_u32(&o->ob_ref_local, l + 1);
-    rs_reftotal_inc();
-}
-
-void rs_decref_owned_noslot(rs_object *o, uint32_t l)
-{
-    rs_reftotal_dec();
-    if (l == 0)
-        rs_fatal_negative_refcount(o);
-    rs_atomic_store_relaxed_u32(&o->ob_ref_local, l - 1);
-    if (l == 1)
-        rs_merge_zero_local(o);
-}
-
-/* the owner's decref (its reftotal slot set) when local is 0 (fatal) or 1 (its last local
- * reference: merge or free) */
-void rs_decref_owned_last(rs_object *o, uint32_t l)
-{
-    rs_reftotal_add_keyed(-1);
-    if (l == 0)
-        rs_fatal_negative_refcount(o);
-    rs_atomic_store_relaxed_u32(&o->ob_ref_local, 0);
-    rs_merge_zero_local(o);
-}
-
-/* the edges of rs_incref (object.h): l is UINT32_MAX (immortal) or UINT32_MAX - 1 */
-void rs_incref_edge(rs_object *o, uint32_t l)
-{
-    if (l == RS_IMMORTAL_REFCNT_LOCAL)
-        return;
-    if (rs_is_owned(o)) /* l + 1 == UINT32_MAX would make the object immortal by accident */
-        rs_fatal_negative_refcount(o);
-    rs_incref_shared_inline(o);
-}
-
 /* Give up one reference through the shared field, starting from the observed value s, after
  * the caller's reftotal -= 1.  Returns the new shared value; *queued tells whether the
  * reference was handed to the owner instead (an unmerged count that would have gone

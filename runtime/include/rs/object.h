@@ -163,24 +163,20 @@ static inline void rs_gc_bits_clear(rs_object *o, uint8_t bits)
 /* ---- reference counting (refcount.c) ----
  * Inline here: the owner's paths (a relaxed load and store of ob_ref_local, and the per-thread
  * reference total: a relaxed load + store too, each thread writes only its own) and the
- * common non-owner cases (one seq_cst RMW on ob_ref_shared).  Out of line in refcount.c: the
- * incref's edges (immortal and overflow, one test), the owner's decref of its last local
- * reference (or of 0: fatal), an owner without a reftotal slot, the queueing decref and CAS
- * retries.
+ * common non-owner cases (one seq_cst RMW on ob_ref_shared; release only, see
+ * RS__INCREF_SHARED).  Out of line in refcount.c: the queueing decref, CAS retries and the
+ * merge.  The fast paths take one test for the edges of ob_ref_local (incref: immortal and
+ * overflow; decref: immortal, then for the owner 0 and 1) and one compare of ob_tid with
+ * rs__owner_key for ownership (reftotal.h).
  *
- * The atomic operations each path performs, and their order, are the same whether the case
- * is handled inline or out of line (the automatic schedule points of the instrumented builds
- * count them: replays depend on it). */
+ * Each path performs the same atomic operations, in the same order, compiled in the same
+ * place (inline in the caller, or in refcount.c) as before this layout: the automatic
+ * schedule points of the instrumented builds count them, and recorded schedules depend on
+ * it. */
 void rs_reftotal_add(intptr_t n);            /* calling thread's total (model.md §10) */
 void rs_decref_shared(rs_object *o);         /* non-owner decref */
 void rs_incref_shared(rs_object *o);         /* non-owner incref */
 void rs_merge_zero_local(rs_object *o);      /* owner, local just became 0 */
-void rs_incref_edge(rs_object *o, uint32_t l);       /* l >= UINT32_MAX - 1 */
-void rs_decref_owned_last(rs_object *o, uint32_t l); /* owner (slot set), l is 0 or 1 */
-/* owner, no reftotal slot (no thread state, or the reftotal-racy mutant); l is not immortal,
- * and for the incref not UINT32_MAX - 1 either */
-void rs_incref_owned_noslot(rs_object *o, uint32_t l);
-void rs_decref_owned_noslot(rs_object *o, uint32_t l);
 /* non-owner decref after its load of ob_ref_shared (s) and its reftotal update, when the
  * inline single CAS did not apply or failed (s: the value it saw) */
 void rs_decref_shared_retry(rs_object *o, intptr_t s);
@@ -215,13 +211,29 @@ static inline void rs_decref_shared_inline(rs_object *o)
     rs_decref_shared_retry(o, s); /* queue, or retry the CAS from the value it saw */
 }
 
+/* The non-owner paths as the inline refcount operations take them.  In the builds with
+ * automatic schedule points they stay calls: code outside the runtime has no points of its own
+ * (rs/atomic.h), so inlining them there would drop the points their atomics pass in
+ * refcount.c and change every recorded schedule. */
+#ifdef RS_AUTO_POINTS
+#define RS__INCREF_SHARED(o) rs_incref_shared(o)
+#define RS__DECREF_SHARED(o) rs_decref_shared(o)
+#else
+#define RS__INCREF_SHARED(o) rs_incref_shared_inline(o)
+#define RS__DECREF_SHARED(o) rs_decref_shared_inline(o)
+#endif
+
 static inline void rs_incref(rs_object *o)
 {
     uint32_t l = rs_atomic_load_relaxed_u32(&o->ob_ref_local);
     /* one test for both edges: immortal (UINT32_MAX: nothing to do) and UINT32_MAX - 1, where
      * the owner's l + 1 would make the object immortal by accident (fatal) */
     if (__builtin_expect(l >= RS_IMMORTAL_REFCNT_LOCAL - 1, 0)) {
-        rs_incref_edge(o, l);
+        if (l == RS_IMMORTAL_REFCNT_LOCAL)
+            return;
+        if (rs_is_owned(o))
+            rs_fatal_negative_refcount(o);
+        RS__INCREF_SHARED(o);
         return;
     }
     uintptr_t t = rs_atomic_load_relaxed_uptr(&o->ob_tid);
@@ -229,9 +241,10 @@ static inline void rs_incref(rs_object *o)
         rs_atomic_store_relaxed_u32(&o->ob_ref_local, l + 1);
         rs_reftotal_add_keyed(1);
     } else if (t != rs_thread_id()) {
-        rs_incref_shared_inline(o);
-    } else {
-        rs_incref_owned_noslot(o, l);
+        RS__INCREF_SHARED(o);
+    } else { /* owned, no reftotal slot: the slow path is fatal, or the reftotal-racy mutant */
+        rs_atomic_store_relaxed_u32(&o->ob_ref_local, l + 1);
+        rs_reftotal_inc();
     }
 }
 
@@ -242,16 +255,24 @@ static inline void rs_decref(rs_object *o)
         return;
     uintptr_t t = rs_atomic_load_relaxed_uptr(&o->ob_tid);
     if (__builtin_expect(t == rs__owner_key, 1)) { /* owned, and the reftotal slot is set */
+        rs_reftotal_add_keyed(-1);
         if (__builtin_expect(l <= 1, 0)) { /* 0: fatal; 1: the last local reference */
-            rs_decref_owned_last(o, l);
+            if (l == 0)
+                rs_fatal_negative_refcount(o);
+            rs_atomic_store_relaxed_u32(&o->ob_ref_local, 0);
+            rs_merge_zero_local(o);
             return;
         }
-        rs_reftotal_add_keyed(-1);
         rs_atomic_store_relaxed_u32(&o->ob_ref_local, l - 1);
     } else if (t != rs_thread_id()) {
-        rs_decref_shared_inline(o); /* merged objects (local 0) too */
-    } else {
-        rs_decref_owned_noslot(o, l);
+        RS__DECREF_SHARED(o); /* merged objects (local 0) too */
+    } else { /* owned, no reftotal slot: the slow path is fatal, or the reftotal-racy mutant */
+        rs_reftotal_dec();
+        if (l == 0)
+            rs_fatal_negative_refcount(o);
+        rs_atomic_store_relaxed_u32(&o->ob_ref_local, l - 1);
+        if (l == 1)
+            rs_merge_zero_local(o);
     }
 }
 
