@@ -48,6 +48,10 @@ _Noreturn void rs_fatal_negative_refcount(rs_object *o)
 
 void rs_incref_shared(rs_object *o) { rs_incref_shared_inline(o); }
 
+void rs_decref_owned_last(rs_object *o, uint32_t l) { rs__decref_owned_last_inline(o, l); }
+void rs_incref_owned_noslot(rs_object *o, uint32_t l) { rs__incref_owned_noslot_inline(o, l); }
+void rs_decref_owned_noslot(rs_object *o, uint32_t l) { rs__decref_owned_noslot_inline(o, l); }
+
 /* Give up one reference through the shared field, starting from the observed value s, after
  * the caller's reftotal -= 1.  Returns the new shared value; *queued tells whether the
  * reference was handed to the owner instead (an unmerged count that would have gone

@@ -211,16 +211,50 @@ static inline void rs_decref_shared_inline(rs_object *o)
     rs_decref_shared_retry(o, s); /* queue, or retry the CAS from the value it saw */
 }
 
-/* The non-owner paths as the inline refcount operations take them.  In the builds with
- * automatic schedule points they stay calls: code outside the runtime has no points of its own
- * (rs/atomic.h), so inlining them there would drop the points their atomics pass in
- * refcount.c and change every recorded schedule. */
+/* The owner's rare cases: its decref of local 0 (fatal) or 1 (the last local reference), and
+ * an owner without a reftotal slot (no thread state: the slow path is fatal; or the
+ * reftotal-racy mutant). */
+static inline void rs__decref_owned_last_inline(rs_object *o, uint32_t l)
+{
+    rs_reftotal_add_keyed(-1); /* the key matched: the slot is set */
+    if (l == 0)
+        rs_fatal_negative_refcount(o);
+    rs_atomic_store_relaxed_u32(&o->ob_ref_local, 0);
+    rs_merge_zero_local(o);
+}
+static inline void rs__incref_owned_noslot_inline(rs_object *o, uint32_t l)
+{
+    rs_atomic_store_relaxed_u32(&o->ob_ref_local, l + 1);
+    rs_reftotal_inc();
+}
+static inline void rs__decref_owned_noslot_inline(rs_object *o, uint32_t l)
+{
+    rs_reftotal_dec();
+    if (l == 0)
+        rs_fatal_negative_refcount(o);
+    rs_atomic_store_relaxed_u32(&o->ob_ref_local, l - 1);
+    if (l == 1)
+        rs_merge_zero_local(o);
+}
+void rs_decref_owned_last(rs_object *o, uint32_t l);   /* the same, out of line (refcount.c) */
+void rs_incref_owned_noslot(rs_object *o, uint32_t l);
+void rs_decref_owned_noslot(rs_object *o, uint32_t l);
+
+/* Where the inline refcount operations take their non-owner paths and the owner's rare cases.
+ * Release: the non-owner paths inline (their common case), the rare cases out of line, which
+ * keeps rs_incref / rs_decref small enough to inline everywhere.  The builds with automatic
+ * schedule points keep every atomic operation compiled where it was before this layout:
+ * code outside the runtime has no points of its own (rs/atomic.h), so moving an operation
+ * between it and refcount.c would add or drop points and change every recorded schedule —
+ * there the non-owner paths stay calls and the rare cases stay inline. */
 #ifdef RS_AUTO_POINTS
 #define RS__INCREF_SHARED(o) rs_incref_shared(o)
 #define RS__DECREF_SHARED(o) rs_decref_shared(o)
+#define RS__OWNER_RARE(name) rs__##name##_inline
 #else
 #define RS__INCREF_SHARED(o) rs_incref_shared_inline(o)
 #define RS__DECREF_SHARED(o) rs_decref_shared_inline(o)
+#define RS__OWNER_RARE(name) rs_##name
 #endif
 
 static inline void rs_incref(rs_object *o)
@@ -242,9 +276,8 @@ static inline void rs_incref(rs_object *o)
         rs_reftotal_add_keyed(1);
     } else if (t != rs_thread_id()) {
         RS__INCREF_SHARED(o);
-    } else { /* owned, no reftotal slot: the slow path is fatal, or the reftotal-racy mutant */
-        rs_atomic_store_relaxed_u32(&o->ob_ref_local, l + 1);
-        rs_reftotal_inc();
+    } else {
+        RS__OWNER_RARE(incref_owned_noslot)(o, l);
     }
 }
 
@@ -255,24 +288,16 @@ static inline void rs_decref(rs_object *o)
         return;
     uintptr_t t = rs_atomic_load_relaxed_uptr(&o->ob_tid);
     if (__builtin_expect(t == rs__owner_key, 1)) { /* owned, and the reftotal slot is set */
-        rs_reftotal_add_keyed(-1);
-        if (__builtin_expect(l <= 1, 0)) { /* 0: fatal; 1: the last local reference */
-            if (l == 0)
-                rs_fatal_negative_refcount(o);
-            rs_atomic_store_relaxed_u32(&o->ob_ref_local, 0);
-            rs_merge_zero_local(o);
+        if (__builtin_expect(l <= 1, 0)) {
+            RS__OWNER_RARE(decref_owned_last)(o, l);
             return;
         }
+        rs_reftotal_add_keyed(-1);
         rs_atomic_store_relaxed_u32(&o->ob_ref_local, l - 1);
     } else if (t != rs_thread_id()) {
         RS__DECREF_SHARED(o); /* merged objects (local 0) too */
-    } else { /* owned, no reftotal slot: the slow path is fatal, or the reftotal-racy mutant */
-        rs_reftotal_dec();
-        if (l == 0)
-            rs_fatal_negative_refcount(o);
-        rs_atomic_store_relaxed_u32(&o->ob_ref_local, l - 1);
-        if (l == 1)
-            rs_merge_zero_local(o);
+    } else {
+        RS__OWNER_RARE(decref_owned_noslot)(o, l);
     }
 }
 
