@@ -1,10 +1,11 @@
 /* refcount.c — biased reference counting, the slow paths (model.md §2.1, §2.3).
  *
  * The owner's increments and decrements touch only ob_ref_local (object.h, inline).  Other
- * threads use ob_ref_shared with seq_cst read-modify-writes (the common cases inline in
- * object.h too; this file has the edges, the queueing decref and the CAS retries).  When the owner's local count
- * drops to zero it merges: it gives up ownership (ob_tid = 0) and folds its count into the
- * shared field with the MERGED flag; from then on everybody uses the shared field.  A
+ * threads use ob_ref_shared with seq_cst read-modify-writes (in release builds their common
+ * cases are inline in object.h too; this file has the queueing decref, the CAS retries and,
+ * for release, the owner's rare cases).  When the owner's local count drops to zero it
+ * merges: it gives up ownership (ob_tid = 0) and folds its count into the shared field with
+ * the MERGED flag; from then on everybody uses the shared field.  A
  * non-owner whose decrement would take an unmerged shared count below zero hands its
  * reference to the owner (QUEUED, brc.c) instead of subtracting.
  *
