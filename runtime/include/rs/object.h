@@ -166,8 +166,8 @@ static inline void rs_gc_bits_clear(rs_object *o, uint8_t bits)
  * common non-owner cases (one seq_cst RMW on ob_ref_shared; release only, see
  * RS__INCREF_SHARED).  Out of line in refcount.c: the queueing decref, CAS retries and the
  * merge.  The fast paths take one test for the edges of ob_ref_local (incref: immortal and
- * overflow; decref: immortal, then for the owner 0 and 1) and one compare of ob_tid with
- * rs__owner_key for ownership (reftotal.h).
+ * overflow; decref: immortal, 0 and 1) and one compare of ob_tid with rs__owner_key for
+ * ownership (reftotal.h).
  *
  * Each path performs the same atomic operations, in the same order, compiled in the same
  * place (inline in the caller, or in refcount.c) as before this layout: the automatic
@@ -284,18 +284,25 @@ static inline void rs_incref(rs_object *o)
 static inline void rs_decref(rs_object *o)
 {
     uint32_t l = rs_atomic_load_relaxed_u32(&o->ob_ref_local);
-    if (__builtin_expect(l == RS_IMMORTAL_REFCNT_LOCAL, 0))
+    /* one test for the edges: l - 2 wraps for 0 and 1, and UINT32_MAX (immortal) is the top */
+    if (__builtin_expect((uint32_t)(l - 2) >= RS_IMMORTAL_REFCNT_LOCAL - 2, 0)) {
+        if (l == RS_IMMORTAL_REFCNT_LOCAL)
+            return;
+        uintptr_t t = rs_atomic_load_relaxed_uptr(&o->ob_tid);
+        if (t == rs__owner_key) /* owned, and the reftotal slot is set */
+            RS__OWNER_RARE(decref_owned_last)(o, l);
+        else if (t != rs_thread_id())
+            RS__DECREF_SHARED(o); /* merged objects (local 0) */
+        else
+            RS__OWNER_RARE(decref_owned_noslot)(o, l);
         return;
+    }
     uintptr_t t = rs_atomic_load_relaxed_uptr(&o->ob_tid);
     if (__builtin_expect(t == rs__owner_key, 1)) { /* owned, and the reftotal slot is set */
-        if (__builtin_expect(l <= 1, 0)) {
-            RS__OWNER_RARE(decref_owned_last)(o, l);
-            return;
-        }
         rs_reftotal_add_keyed(-1);
         rs_atomic_store_relaxed_u32(&o->ob_ref_local, l - 1);
     } else if (t != rs_thread_id()) {
-        RS__DECREF_SHARED(o); /* merged objects (local 0) too */
+        RS__DECREF_SHARED(o);
     } else {
         RS__OWNER_RARE(decref_owned_noslot)(o, l);
     }
