@@ -210,6 +210,7 @@ bool rs_check_world(rs_violation *v)
         ok = rs_heap_check(NULL, v) &&
              (rs_heap_visit_abandoned(RS_HEAP_ALL_OBJECTS, visit_object, &c) || c.ok) && c.ok;
     ok = ok && rs_check_stacks(v, &c.freelisted) && rs_check_immortalize(v); /* D2, D4, D5 */
+#ifndef RS_NO_REFTOTAL /* the release-nort flavour keeps no totals (reftotal.h) */
     if (ok) {
         intptr_t total = rs_get_reftotal_locked();
         c.refsum += rs_typeid_refsum(); /* typeid: per-thread type terms (T1) */
@@ -218,6 +219,7 @@ bool rs_check_world(rs_violation *v)
                             "reference total %ld != sum of live objects' counts %ld (drift %+ld)",
                             (long)total, (long)c.refsum, (long)(total - c.refsum));
     }
+#endif
     ok = ok && rs_gc_check_locked(v); /* gc: G1, G3, G4, G7 */
     ok = ok && rs_qsbr_check_locked(v) && rs_delayed_check_locked(v); /* Q1–Q5 */
     ok = ok && rs_trash_check_locked(v) && rs_weakref_check(v); /* TR1, W1 */

@@ -1,9 +1,11 @@
 /* refcount.c — biased reference counting, the slow paths (model.md §2.1, §2.3).
  *
  * The owner's increments and decrements touch only ob_ref_local (object.h, inline).  Other
- * threads use ob_ref_shared with seq_cst read-modify-writes.  When the owner's local count
- * drops to zero it merges: it gives up ownership (ob_tid = 0) and folds its count into the
- * shared field with the MERGED flag; from then on everybody uses the shared field.  A
+ * threads use ob_ref_shared with seq_cst read-modify-writes (in release builds their common
+ * cases are inline in object.h too; this file has the queueing decref, the CAS retries and,
+ * for release, the owner's rare cases).  When the owner's local count drops to zero it
+ * merges: it gives up ownership (ob_tid = 0) and folds its count into the shared field with
+ * the MERGED flag; from then on everybody uses the shared field.  A
  * non-owner whose decrement would take an unmerged shared count below zero hands its
  * reference to the owner (QUEUED, brc.c) instead of subtracting.
  *
@@ -19,6 +21,7 @@
 
 _Thread_local char rs__tid_anchor;
 _Thread_local RS_ATOMIC(intptr_t) *rs__reftotal_slot;
+_Thread_local uintptr_t rs__owner_key = RS_NO_OWNER_KEY;
 
 void rs_reftotal_slow(intptr_t n)
 {
@@ -44,19 +47,18 @@ _Noreturn void rs_fatal_negative_refcount(rs_object *o)
     rs_fatal("negative (or overflowing) reference count", o);
 }
 
-void rs_incref_shared(rs_object *o)
-{
-    /* seq_cst: orders with the owner's merge CAS and the other threads' decref CASes */
-    rs_atomic_add_seq_cst_iptr(&o->ob_ref_shared, RS_REF_SHARED(1, 0));
-    rs_reftotal_inc();
-}
+void rs_incref_shared(rs_object *o) { rs_incref_shared_inline(o); }
 
-/* Give up one reference through the shared field, starting from the observed value s.
- * Returns the new shared value; *queued tells whether the reference was handed to the owner
- * instead (an unmerged count that would have gone negative).  The caller frees on MERGED|0. */
-static intptr_t release_shared(rs_object *o, intptr_t s, int *queued)
+void rs_decref_owned_last(rs_object *o, uint32_t l) { rs__decref_owned_last_inline(o, l); }
+void rs_incref_owned_noslot(rs_object *o, uint32_t l) { rs__incref_owned_noslot_inline(o, l); }
+void rs_decref_owned_noslot(rs_object *o, uint32_t l) { rs__decref_owned_noslot_inline(o, l); }
+
+/* Give up one reference through the shared field, starting from the observed value s, after
+ * the caller's reftotal -= 1.  Returns the new shared value; *queued tells whether the
+ * reference was handed to the owner instead (an unmerged count that would have gone
+ * negative).  The caller frees on MERGED|0. */
+static intptr_t release_shared_from(rs_object *o, intptr_t s, int *queued)
 {
-    rs_reftotal_dec();
     intptr_t n;
     int queue;
     do {
@@ -78,13 +80,23 @@ static intptr_t release_shared(rs_object *o, intptr_t s, int *queued)
     return n;
 }
 
-void rs_decref_shared(rs_object *o)
+static intptr_t release_shared(rs_object *o, intptr_t s, int *queued)
+{
+    rs_reftotal_dec();
+    return release_shared_from(o, s, queued);
+}
+
+/* the inline decref (object.h) has loaded s and done reftotal -= 1; its one CAS did not
+ * apply (s could queue or is negative) or failed (s is the value the CAS saw) */
+void rs_decref_shared_retry(rs_object *o, intptr_t s)
 {
     int queued;
-    intptr_t n = release_shared(o, rs_atomic_load_relaxed_iptr(&o->ob_ref_shared), &queued);
+    intptr_t n = release_shared_from(o, s, &queued);
     if (!queued && n == RS_REF_MERGED)
         rs_dealloc(o);
 }
+
+void rs_decref_shared(rs_object *o) { rs_decref_shared_inline(o); }
 
 void rs_merge_zero_local(rs_object *o)
 {

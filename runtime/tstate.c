@@ -54,6 +54,8 @@ void rs__tstate_set_current(rs_tstate *ts)
     tls_current = ts;
     /* the reftotal-racy mutant sends every update to the slow path (plain += on the runtime) */
     rs__reftotal_slot = (ts && !rs_bug(RS_BUG_REFTOTAL_RACY)) ? &ts->reftotal : NULL;
+    /* the inline owner paths use the slot without a test only when this key matches */
+    rs__owner_key = rs__reftotal_slot ? rs_thread_id() : RS_NO_OWNER_KEY;
 }
 
 rs_tstate *rs_tstate_new(void)

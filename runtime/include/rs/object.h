@@ -174,46 +174,150 @@ static inline void rs_gc_untrack_dying(rs_object *o)
 }
 
 /* ---- reference counting (refcount.c) ----
- * The owner fast paths are inline: a relaxed load, a relaxed store, and the per-thread
- * reference total (also relaxed load + store: each thread writes only its own). */
+ * Inline here: the owner's paths (a relaxed load and store of ob_ref_local, and the per-thread
+ * reference total: a relaxed load + store too, each thread writes only its own) and the
+ * common non-owner cases (one seq_cst RMW on ob_ref_shared; release only, see
+ * RS__INCREF_SHARED).  Out of line in refcount.c: the queueing decref, CAS retries and the
+ * merge.  The fast paths take one test for the edges of ob_ref_local (incref: immortal and
+ * overflow; decref: immortal, 0 and 1) and one compare of ob_tid with rs__owner_key for
+ * ownership (reftotal.h).
+ *
+ * Each path performs the same atomic operations, in the same order, compiled in the same
+ * place (inline in the caller, or in refcount.c) as before this layout: the automatic
+ * schedule points of the instrumented builds count them, and recorded schedules depend on
+ * it. */
 void rs_reftotal_add(intptr_t n);            /* calling thread's total (model.md §10) */
 void rs_decref_shared(rs_object *o);         /* non-owner decref */
 void rs_incref_shared(rs_object *o);         /* non-owner incref */
 void rs_merge_zero_local(rs_object *o);      /* owner, local just became 0 */
+/* non-owner decref after its load of ob_ref_shared (s) and its reftotal update, when the
+ * inline single CAS did not apply or failed (s: the value it saw) */
+void rs_decref_shared_retry(rs_object *o, intptr_t s);
+void rs_dealloc(rs_object *o);               /* count reached zero: run the type's destructor */
 _Noreturn void rs_fatal_negative_refcount(rs_object *o);
 
 #include "rs/reftotal.h"
 
+static inline void rs_incref_shared_inline(rs_object *o)
+{
+    /* seq_cst: orders with the owner's merge CAS and the other threads' decref CASes */
+    rs_atomic_add_seq_cst_iptr(&o->ob_ref_shared, RS_REF_SHARED(1, 0));
+    rs_reftotal_inc();
+}
+
+/* The common non-owner decref: the shared field holds at least one reference (any flags), so
+ * one CAS subtracting it can neither queue nor go negative. */
+static inline void rs_decref_shared_inline(rs_object *o)
+{
+    intptr_t s = rs_atomic_load_relaxed_iptr(&o->ob_ref_shared);
+    rs_reftotal_dec();
+    if (__builtin_expect(s >= RS_REF_SHARED(1, 0), 1)) {
+        intptr_t n = s - RS_REF_SHARED(1, 0);
+        /* seq_cst CAS: pairs with the owner's acquire load in rs_merge_zero_local and with
+         * its merge CAS; the last CAS to reach MERGED|0 owns the destruction */
+        if (__builtin_expect(rs_atomic_cas_seq_cst_iptr(&o->ob_ref_shared, &s, n), 1)) {
+            if (__builtin_expect(n == RS_REF_MERGED, 0))
+                rs_dealloc(o);
+            return;
+        }
+    }
+    rs_decref_shared_retry(o, s); /* queue, or retry the CAS from the value it saw */
+}
+
+/* The owner's rare cases: its decref of local 0 (fatal) or 1 (the last local reference), and
+ * an owner without a reftotal slot (no thread state: the slow path is fatal; or the
+ * reftotal-racy mutant). */
+static inline void rs__decref_owned_last_inline(rs_object *o, uint32_t l)
+{
+    rs_reftotal_add_keyed(-1); /* the key matched: the slot is set */
+    if (l == 0)
+        rs_fatal_negative_refcount(o);
+    rs_atomic_store_relaxed_u32(&o->ob_ref_local, 0);
+    rs_merge_zero_local(o);
+}
+static inline void rs__incref_owned_noslot_inline(rs_object *o, uint32_t l)
+{
+    rs_atomic_store_relaxed_u32(&o->ob_ref_local, l + 1);
+    rs_reftotal_inc();
+}
+static inline void rs__decref_owned_noslot_inline(rs_object *o, uint32_t l)
+{
+    rs_reftotal_dec();
+    if (l == 0)
+        rs_fatal_negative_refcount(o);
+    rs_atomic_store_relaxed_u32(&o->ob_ref_local, l - 1);
+    if (l == 1)
+        rs_merge_zero_local(o);
+}
+void rs_decref_owned_last(rs_object *o, uint32_t l);   /* the same, out of line (refcount.c) */
+void rs_incref_owned_noslot(rs_object *o, uint32_t l);
+void rs_decref_owned_noslot(rs_object *o, uint32_t l);
+
+/* Where the inline refcount operations take their non-owner paths and the owner's rare cases.
+ * Release: the non-owner paths inline (their common case), the rare cases out of line, which
+ * keeps rs_incref / rs_decref small enough to inline everywhere.  The builds with automatic
+ * schedule points keep every atomic operation compiled where it was before this layout:
+ * code outside the runtime has no points of its own (rs/atomic.h), so moving an operation
+ * between it and refcount.c would add or drop points and change every recorded schedule —
+ * there the non-owner paths stay calls and the rare cases stay inline. */
+#ifdef RS_AUTO_POINTS
+#define RS__INCREF_SHARED(o) rs_incref_shared(o)
+#define RS__DECREF_SHARED(o) rs_decref_shared(o)
+#define RS__OWNER_RARE(name) rs__##name##_inline
+#else
+#define RS__INCREF_SHARED(o) rs_incref_shared_inline(o)
+#define RS__DECREF_SHARED(o) rs_decref_shared_inline(o)
+#define RS__OWNER_RARE(name) rs_##name
+#endif
+
 static inline void rs_incref(rs_object *o)
 {
     uint32_t l = rs_atomic_load_relaxed_u32(&o->ob_ref_local);
-    if (l == RS_IMMORTAL_REFCNT_LOCAL)
-        return;
-    if (rs_is_owned(o)) {
-        /* l + 1 == UINT32_MAX would make the object immortal by accident */
-        if (__builtin_expect(l + 1 == RS_IMMORTAL_REFCNT_LOCAL, 0))
+    /* one test for both edges: immortal (UINT32_MAX: nothing to do) and UINT32_MAX - 1, where
+     * the owner's l + 1 would make the object immortal by accident (fatal) */
+    if (__builtin_expect(l >= RS_IMMORTAL_REFCNT_LOCAL - 1, 0)) {
+        if (l == RS_IMMORTAL_REFCNT_LOCAL)
+            return;
+        if (rs_is_owned(o))
             rs_fatal_negative_refcount(o);
+        RS__INCREF_SHARED(o);
+        return;
+    }
+    uintptr_t t = rs_atomic_load_relaxed_uptr(&o->ob_tid);
+    if (__builtin_expect(t == rs__owner_key, 1)) { /* owned, and the reftotal slot is set */
         rs_atomic_store_relaxed_u32(&o->ob_ref_local, l + 1);
-        rs_reftotal_inc();
+        rs_reftotal_add_keyed(1);
+    } else if (t != rs_thread_id()) {
+        RS__INCREF_SHARED(o);
     } else {
-        rs_incref_shared(o);
+        RS__OWNER_RARE(incref_owned_noslot)(o, l);
     }
 }
 
 static inline void rs_decref(rs_object *o)
 {
     uint32_t l = rs_atomic_load_relaxed_u32(&o->ob_ref_local);
-    if (l == RS_IMMORTAL_REFCNT_LOCAL)
+    /* one test for the edges: l - 2 wraps for 0 and 1, and UINT32_MAX (immortal) is the top */
+    if (__builtin_expect((uint32_t)(l - 2) >= RS_IMMORTAL_REFCNT_LOCAL - 2, 0)) {
+        if (l == RS_IMMORTAL_REFCNT_LOCAL)
+            return;
+        uintptr_t t = rs_atomic_load_relaxed_uptr(&o->ob_tid);
+        if (t == rs__owner_key) /* owned, and the reftotal slot is set */
+            RS__OWNER_RARE(decref_owned_last)(o, l);
+        else if (t != rs_thread_id())
+            RS__DECREF_SHARED(o); /* merged objects (local 0) */
+        else
+            RS__OWNER_RARE(decref_owned_noslot)(o, l);
         return;
-    if (rs_is_owned(o)) {
-        rs_reftotal_dec();
-        if (__builtin_expect(l == 0, 0))
-            rs_fatal_negative_refcount(o);
+    }
+    uintptr_t t = rs_atomic_load_relaxed_uptr(&o->ob_tid);
+    if (__builtin_expect(t == rs__owner_key, 1)) { /* owned, and the reftotal slot is set */
+        rs_reftotal_add_keyed(-1);
         rs_atomic_store_relaxed_u32(&o->ob_ref_local, l - 1);
-        if (l == 1)
-            rs_merge_zero_local(o);
+    } else if (t != rs_thread_id()) {
+        RS__DECREF_SHARED(o);
     } else {
-        rs_decref_shared(o);
+        RS__OWNER_RARE(decref_owned_noslot)(o, l);
     }
 }
 
@@ -236,7 +340,7 @@ void rs_new_reference(rs_object *o, rs_type *type);
  * heap if `gc` is set; NULL on allocation failure.  The object is owned, count 1. */
 rs_object *rs_object_alloc(rs_type *type, int gc);
 void rs_object_free(rs_object *o);             /* give the block back to its heap */
-void rs_dealloc(rs_object *o);                 /* count reached zero: run the type's destructor */
+/* rs_dealloc (declared above): count reached zero, run the type's destructor */
 
 /* the built-in types */
 extern rs_type rs_type_type;    /* the type of static types */
