@@ -19,10 +19,7 @@ static program *scn_gen_gc_schedule(uint64_t seed, const scenario_params *sp)
     gen g;
     if (gen_init(&g, "gc-schedule", seed, sp, 4) < 0)
         return NULL;
-    g.p->opt.gc_threshold[0] = 200 + gen_plan_below(&g, 800);
-    g.p->opt.gc_threshold[1] = 10;
-    g.p->opt.gc_threshold[2] = 0;
-    gen_add_workers(&g, PROG_MODE_EARLY, 0);
+    gen_gc_sched_opening(&g);
     int n = (int)g.p->nthreads;
     /* the live heap: NROOTS lists, each holding a long container chain (about 24,000 objects
      * in all) and a few references to one more container */
