@@ -199,7 +199,6 @@ static uintptr_t block_at(const rs_page *p, size_t idx)
     return (uintptr_t)p + p->block_offset + idx * p->block_size;
 }
 
-/* Index of the block at address b; -1 if b is not the start of a block of p. */
 /* A page's immutable block geometry, read once by walks that index many blocks (under TSan
  * each header read is an instrumented access). */
 typedef struct block_span {
@@ -218,6 +217,7 @@ static block_span span_of(const rs_page *p)
 /* the heap check's per-block helpers: see check_list */
 #define CHECK_NO_TSAN __attribute__((no_sanitize("thread")))
 
+/* Index of the block at address b; -1 if b is not the start of a block of the span's page. */
 CHECK_NO_TSAN
 static long span_index(const block_span *s, uintptr_t b)
 {
@@ -619,10 +619,9 @@ void rs_heap_abandon(rs_heap_tld *tld)
 static bool visit_page(rs_page *p, rs_heap_visit_fn fn, void *arg)
 {
     /* the immutable header read once (locals: under TSan, no instrumented access per block) */
+    const block_span s = span_of(p);
     const uint32_t words = p->bitmap_words, capacity = p->capacity;
-    const size_t size = p->block_size;
     const rs_heap_kind kind = (rs_heap_kind)p->kind;
-    const uintptr_t first = (uintptr_t)p + p->block_offset;
     for (uint32_t w = 0; w < words; w++) {
         uint64_t bits = rs_atomic_load_relaxed_u64(&p->bits[w]);
         while (bits) {
@@ -630,9 +629,9 @@ static bool visit_page(rs_page *p, rs_heap_visit_fn fn, void *arg)
             bits &= bits - 1;
             if (idx >= capacity)
                 break;   /* corrupt bitmap: rs_heap_check reports it */
-            uintptr_t b = first + idx * size;
+            uintptr_t b = s.first + idx * s.block_size;
             __builtin_prefetch((const void *)(b + 512)); /* walks stream */
-            if (!fn((void *)b, size, kind, arg))
+            if (!fn((void *)b, s.block_size, kind, arg))
                 return false;
         }
     }

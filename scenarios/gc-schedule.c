@@ -17,9 +17,8 @@
 static program *scn_gen_gc_schedule(uint64_t seed, const scenario_params *sp)
 {
     gen g;
-    if (gen_init(&g, "gc-schedule", seed, sp, 4) < 0)
+    if (gen_gc_sched_init(&g, "gc-schedule", seed, sp) < 0)
         return NULL;
-    gen_gc_sched_opening(&g);
     int n = (int)g.p->nthreads;
     /* the live heap: NROOTS lists, each holding a long container chain (about 24,000 objects
      * in all) and a few references to one more container */

@@ -54,9 +54,8 @@ static void allocator_step(gen *g, int t)
 static program *scn_gen_gc_threshold_race(uint64_t seed, const scenario_params *sp)
 {
     gen g;
-    if (gen_init(&g, "gc-threshold-race", seed, sp, 4) < 0)
+    if (gen_gc_sched_init(&g, "gc-threshold-race", seed, sp) < 0)
         return NULL;
-    gen_gc_sched_opening(&g);
     int n = (int)g.p->nthreads;
     /* the live heap: NROOTS lists, each holding a container chain of 1,000..1,800 */
     for (int k = 0; k < PROG_NROOTS; k++) {

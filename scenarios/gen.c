@@ -180,12 +180,15 @@ void gen_detached_pause(gen *g, int t)
     gen_op(g, t, PROG_OP_ATTACH);
 }
 
-void gen_gc_sched_opening(gen *g)
+int gen_gc_sched_init(gen *g, const char *name, uint64_t seed, const scenario_params *sp)
 {
+    if (gen_init(g, name, seed, sp, 4) < 0)
+        return -1;
     g->p->opt.gc_threshold[0] = 200 + gen_plan_below(g, 800);
     g->p->opt.gc_threshold[1] = 10;
     g->p->opt.gc_threshold[2] = 0;
     gen_add_workers(g, PROG_MODE_EARLY, 0);
+    return 0;
 }
 
 void gen_add_workers(gen *g, prog_mode mode, unsigned spawn_permille)

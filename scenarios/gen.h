@@ -51,9 +51,10 @@ program *gen_finish(gen *g);
 /* Add the sp.nthreads - 1 worker threads: modes from the plan stream (or `mode` for all, if
  * it is not PROG_MODE_MAIN); each is a 'spawn' thread with probability spawn_permille. */
 void gen_add_workers(gen *g, prog_mode mode, unsigned spawn_permille);
-/* The scheduling scenarios' opening: scaled thresholds (t0 200..999 from the plan stream,
- * t1 10 — never 0, so the Ctr bound applies — t2 0) and early auto workers. */
-void gen_gc_sched_opening(gen *g);
+/* The scheduling scenarios' opening: gen_init (at least 4 threads), scaled thresholds (t0
+ * 200..999 from the plan stream, t1 10 — never 0, so the Ctr bound applies — t2 0) and early
+ * auto workers.  -1 as gen_init. */
+int gen_gc_sched_init(gen *g, const char *name, uint64_t seed, const scenario_params *sp);
 /* Thread `by` spawns up to max (-1: all) spawn threads not yet spawned, lowest index first,
  * skipping itself and threads spawned later than `by` would need (any index works: spawn
  * targets are only checked for existence and uniqueness). */
